@@ -1,0 +1,1 @@
+"""Dagster asset definitions for the Finance PPM lakehouse, by layer; `definitions.py` assembles `defs`."""

@@ -1,0 +1,14 @@
+"""The code location: every asset, check, job, schedule, sensor and resource, merged in one place."""
+
+import dagster as dg
+
+import ppm_checks
+import ppm_sensors
+from ppm_assets import silver
+from ppm_resources import build_resources
+
+defs = dg.Definitions.merge(
+    dg.Definitions(assets=[*silver.assets], resources=build_resources()),
+    ppm_checks.defs,
+    ppm_sensors.defs,
+)

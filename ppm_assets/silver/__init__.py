@@ -1,0 +1,5 @@
+"""Silver: typed, current-state tables."""
+
+from ppm_assets.silver.fx_rates import fx_rates
+
+assets = [fx_rates]

@@ -1,0 +1,245 @@
+"""Settings from the environment and `.env` (pydantic-settings), validated once at load.
+
+Every variable is listed in `.env.example`. With no credentials at all, every source points at the local
+sandbox (`PPM_SANDBOX_URL`). A bad value fails at load with a message naming the variable, what is wrong
+with the value and the expected form; secret values are never echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SANDBOX_URL_DEFAULT = "http://127.0.0.1:8765"
+SANDBOX_NOTION_TOKEN = "ntn_sandbox_demo_token"
+NOTION_API_URL = "https://api.notion.com"
+
+_UUID_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+
+
+class SettingsError(ValueError):
+    """Configuration that cannot be used; the message lists every offending variable."""
+
+
+def normalize_notion_id(value: str) -> str:
+    """A Notion id (UUID with or without dashes, or a Notion URL ending in one) as a dashed lower-case UUID."""
+    candidate = (
+        value.strip().rsplit("/", 1)[-1].split("?", 1)[0].rsplit("-", 1)[-1] if "/" in value else value
+    )
+    hex_digits = candidate.strip().replace("-", "")
+    if not _UUID_HEX.match(hex_digits):
+        raise ValueError(
+            "is not a Notion id: expected a UUID of 32 hexadecimal digits, with or without dashes "
+            "(e.g. 1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6 or 1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c6)"
+        )
+    h = hex_digits.lower()
+    return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def _http_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not _HTTP_URL.match(value):
+        raise ValueError("is not an http(s) URL: expected e.g. https://example.com")
+    return value
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip().lower() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _subscription_ids(ids: list[str]) -> list[str]:
+    for item in ids:
+        if not re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", item):
+            raise ValueError(
+                f"contains {item!r}, which is not a subscription id: expected comma-separated dashed UUIDs"
+            )
+    return ids
+
+
+NotionId = Annotated[str, AfterValidator(normalize_notion_id)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+SubscriptionIds = Annotated[
+    list[str], NoDecode, BeforeValidator(_comma_separated), AfterValidator(_subscription_ids)
+]
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class NotionSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="NOTION_")
+
+    token: SecretStr | None = None
+    api_url: HttpUrl | None = Field(default=None, description="Override the API base URL (default: Notion).")
+    api_version: Literal["2022-06-28", "2025-09-03"] = "2022-06-28"
+    rate_limit_rps: float = Field(default=3.0, gt=0, le=1000)
+    rate_limit_burst: int = Field(default=10, ge=1, le=1000)
+    programs_db_id: NotionId | None = None
+    projects_db_id: NotionId | None = None
+    budget_lines_db_id: NotionId | None = None
+    risks_db_id: NotionId | None = None
+    actions_db_id: NotionId | None = None
+
+
+class DatabricksSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="DATABRICKS_")
+
+    host: HttpUrl | None = None
+    token: SecretStr | None = None
+    warehouse_id: str | None = Field(default=None, pattern=r"^[0-9a-zA-Z]+$")
+    catalog: str = Field(default="main", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    volume: str = Field(default="main.bronze.landing", pattern=r"^\w+\.\w+\.\w+$")
+
+
+class AzureSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="AZURE_")
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    subscription_ids: SubscriptionIds = Field(default_factory=list)
+    key_vault_url: HttpUrl | None = None
+    arm_url: HttpUrl | None = Field(default=None, description="Override the ARM endpoint (default: Azure).")
+
+
+class UnifiSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="UNIFI_")
+
+    api_key: SecretStr | None = None
+    api_url: HttpUrl | None = None
+
+
+class NinjaOneSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="NINJAONE_")
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    api_url: HttpUrl | None = None
+
+
+class AlertSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="PPM_ALERT_")
+
+    slack_webhook_url: SecretStr | None = None
+    teams_webhook_url: SecretStr | None = None
+
+
+class PpmSettings(_Section):
+    """The product's own settings (prefix `PPM_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="PPM_")
+
+    env: Literal["local", "databricks"] = "local"
+    sandbox_url: HttpUrl = SANDBOX_URL_DEFAULT
+    lakehouse_dir: str = ".lakehouse"
+    reporting_currency: Literal["USD", "EUR", "PHP"] = "USD"
+    duckdb_threads: int | None = Field(default=None, ge=1, le=256)
+    duckdb_memory_limit: str | None = Field(
+        default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+    )
+
+
+class Settings(BaseModel):
+    """All settings, grouped by source. Build with `load_settings()`."""
+
+    ppm: PpmSettings
+    notion: NotionSettings
+    databricks: DatabricksSettings
+    azure: AzureSettings
+    unifi: UnifiSettings
+    ninjaone: NinjaOneSettings
+    alerts: AlertSettings
+
+    model_config = {"frozen": True}
+
+    @cached_property
+    def notion_uses_sandbox(self) -> bool:
+        return self.notion.token is None
+
+    @property
+    def notion_base_url(self) -> str:
+        if self.notion.api_url:
+            return self.notion.api_url
+        return f"{self.ppm.sandbox_url}/notion" if self.notion_uses_sandbox else NOTION_API_URL
+
+    @property
+    def notion_token(self) -> SecretStr:
+        return self.notion.token or SecretStr(SANDBOX_NOTION_TOKEN)
+
+    def check_consistency(self) -> None:
+        """Cross-field rules that single fields cannot express."""
+        problems = []
+        if self.ppm.env == "databricks":
+            missing = [
+                name
+                for name, value in (
+                    ("DATABRICKS_HOST", self.databricks.host),
+                    ("DATABRICKS_TOKEN", self.databricks.token),
+                    ("DATABRICKS_WAREHOUSE_ID", self.databricks.warehouse_id),
+                )
+                if value is None
+            ]
+            if missing and len(missing) < 3:
+                problems.append(
+                    f"PPM_ENV=databricks with only part of the Databricks credentials: set {', '.join(missing)} "
+                    "(or none of them to use the local Databricks emulator)"
+                )
+        if self.notion.token is not None:
+            unset = [
+                f"NOTION_{field.upper()}"
+                for field in ("programs_db_id", "projects_db_id", "budget_lines_db_id", "risks_db_id")
+                if getattr(self.notion, field) is None
+            ]
+            if unset:
+                problems.append(
+                    f"NOTION_TOKEN is set (real Notion) but {', '.join(unset)} is not: "
+                    "set the id of each database shared with the integration"
+                )
+        if problems:
+            raise SettingsError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+_SECTIONS: dict[str, type[_Section]] = {
+    "ppm": PpmSettings,
+    "notion": NotionSettings,
+    "databricks": DatabricksSettings,
+    "azure": AzureSettings,
+    "unifi": UnifiSettings,
+    "ninjaone": NinjaOneSettings,
+    "alerts": AlertSettings,
+}
+
+
+def _describe(section: type[_Section], error: dict) -> str:
+    prefix = section.model_config.get("env_prefix", "")
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    variable = f"{prefix}{field}".upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    annotation = section.model_fields[field].annotation if field in section.model_fields else None
+    secret = "SecretStr" in repr(annotation)
+    shown = "" if secret or "input" not in error else f"={error['input']!r}"
+    return f"{variable}{shown}: {message}"
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read every section; raise `SettingsError` listing each bad variable at once."""
+    values: dict[str, _Section] = {}
+    problems: list[str] = []
+    for name, section in _SECTIONS.items():
+        try:
+            values[name] = section(_env_file=env_file)  # type: ignore[call-arg]
+        except ValidationError as error:
+            problems.extend(_describe(section, item) for item in error.errors())  # type: ignore[arg-type]
+    if problems:
+        raise SettingsError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.check_consistency()
+    return settings

@@ -1,0 +1,128 @@
+"""Settings load from the environment; bad values fail with the documented messages."""
+
+import pytest
+
+from ppm_resources.settings import SettingsError, load_settings, normalize_notion_id
+
+ALL_PREFIXES = ("PPM_", "NOTION_", "DATABRICKS_", "AZURE_", "UNIFI_", "NINJAONE_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(ALL_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+def load(monkeypatch, **variables: str):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    return load_settings(env_file=None)
+
+
+def test_defaults_point_every_source_at_the_sandbox(monkeypatch):
+    settings = load(monkeypatch)
+    assert settings.ppm.env == "local"
+    assert settings.notion_uses_sandbox
+    assert settings.notion_base_url == "http://127.0.0.1:8765/notion"
+    assert settings.notion.api_version == "2022-06-28"
+
+
+def test_real_notion_when_a_token_and_ids_are_given(monkeypatch):
+    settings = load(
+        monkeypatch,
+        NOTION_TOKEN="ntn_realtoken",
+        NOTION_PROGRAMS_DB_ID="1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6",
+        NOTION_PROJECTS_DB_ID="1A2B3C4D-5E6F-47A8-B9C0-D1E2F3A4B5C7",
+        NOTION_BUDGET_LINES_DB_ID="https://www.notion.so/acme/Budget-Lines-1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c8?v=1",
+        NOTION_RISKS_DB_ID="1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c9",
+    )
+    assert not settings.notion_uses_sandbox
+    assert settings.notion_base_url == "https://api.notion.com"
+    assert settings.notion.projects_db_id == "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c7"
+    assert settings.notion.budget_lines_db_id == "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c8"
+
+
+def test_a_notion_id_that_is_not_a_uuid_names_the_variable_and_the_form(monkeypatch):
+    with pytest.raises(SettingsError) as error:
+        load(monkeypatch, NOTION_PROJECTS_DB_ID="projects-db")
+    assert (
+        "NOTION_PROJECTS_DB_ID='projects-db': is not a Notion id: expected a UUID of 32 hexadecimal digits, "
+        "with or without dashes" in str(error.value)
+    )
+
+
+def test_every_bad_variable_is_reported_at_once(monkeypatch):
+    with pytest.raises(SettingsError) as error:
+        load(
+            monkeypatch,
+            PPM_ENV="prod",
+            PPM_SANDBOX_URL="localhost:8765",
+            NOTION_API_VERSION="2024-01-01",
+            NOTION_RATE_LIMIT_RPS="0",
+            AZURE_SUBSCRIPTION_IDS="00000000-0000-0000-0000-000000000001,nope",
+        )
+    message = str(error.value)
+    assert "PPM_ENV='prod': Input should be 'local' or 'databricks'" in message
+    assert "PPM_SANDBOX_URL='localhost:8765': is not an http(s) URL" in message
+    assert "NOTION_API_VERSION='2024-01-01': Input should be '2022-06-28' or '2025-09-03'" in message
+    assert "NOTION_RATE_LIMIT_RPS='0': Input should be greater than 0" in message
+    assert "AZURE_SUBSCRIPTION_IDS" in message and "'nope', which is not a subscription id" in message
+
+
+def test_secret_values_are_never_echoed(monkeypatch):
+    with pytest.raises(SettingsError) as error:
+        load(
+            monkeypatch, PPM_ENV="databricks", DATABRICKS_TOKEN="dapi-very-secret", DATABRICKS_HOST="ftp://x"
+        )
+    assert "DATABRICKS_HOST='ftp://x'" in str(error.value)
+    assert "dapi-very-secret" not in str(error.value)
+
+
+def test_secrets_are_hidden_in_reprs(monkeypatch):
+    settings = load(
+        monkeypatch,
+        NOTION_TOKEN="ntn_hidden",
+        NOTION_PROGRAMS_DB_ID="1" * 32,
+        NOTION_PROJECTS_DB_ID="2" * 32,
+        NOTION_BUDGET_LINES_DB_ID="3" * 32,
+        NOTION_RISKS_DB_ID="4" * 32,
+    )
+    assert "ntn_hidden" not in repr(settings) and "ntn_hidden" not in str(settings)
+
+
+def test_cross_field_rules(monkeypatch):
+    with pytest.raises(SettingsError, match=r"NOTION_TOKEN is set \(real Notion\) but NOTION_PROGRAMS_DB_ID"):
+        load(monkeypatch, NOTION_TOKEN="ntn_x")
+    with pytest.raises(SettingsError, match="set DATABRICKS_TOKEN, DATABRICKS_WAREHOUSE_ID"):
+        load(monkeypatch, PPM_ENV="databricks", DATABRICKS_HOST="https://adb-1.azuredatabricks.net")
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text("PPM_REPORTING_CURRENCY=EUR\nNOTION_API_VERSION=2025-09-03\n")
+    settings = load_settings(env_file=str(env_file))
+    assert settings.ppm.reporting_currency == "EUR" and settings.notion.api_version == "2025-09-03"
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c6"),
+        (" 1A2B3C4D-5E6F-47A8-B9C0-D1E2F3A4B5C6 ", "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c6"),
+        (
+            "https://www.notion.so/w/Risks-1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6?v=9",
+            "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c6",
+        ),
+    ],
+)
+def test_notion_ids_normalize(raw, normalized):
+    assert normalize_notion_id(raw) == normalized
+
+
+@pytest.mark.parametrize("raw", ["", "1a2b3c4d", "g" * 32, "1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6ff"])
+def test_notion_ids_reject_non_uuids(raw):
+    with pytest.raises(ValueError, match="is not a Notion id"):
+        normalize_notion_id(raw)
