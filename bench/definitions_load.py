@@ -25,7 +25,9 @@ print(json.dumps({"import_s": t1 - t0, "resolve_s": t2 - t1,
 
 def main(runs: int = 5) -> None:
     samples = [
-        json.loads(subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout)
+        json.loads(
+            subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+        )
         for _ in range(runs)
     ]
     print(
