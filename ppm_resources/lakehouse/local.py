@@ -117,7 +117,11 @@ class LocalLakehouse(Lakehouse):
                     raise SqlError("expected a query that returns rows (a SELECT)", source=source.origin)
                 yield relation.to_arrow_reader(_BATCH_ROWS)
             except duckdb.Error as error:
-                raise SqlError(f"{type(error).__name__}: {error}", source=source.origin) from error
+                message = f"{type(error).__name__}: {error}"
+                for ref in transpiled.tables:  # speak of tables as the SQL names them
+                    message = message.replace(ref.binding, str(ref))
+                tables = ", ".join(str(ref) for ref in transpiled.tables) or None
+                raise SqlError(message, table=tables, source=source.origin) from error
 
     def query(self, sql: SqlLike, *, params: SqlParams | None = None) -> pa.Table:
         with self._execute(sql, params) as reader:

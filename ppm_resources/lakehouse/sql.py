@@ -70,6 +70,13 @@ class TableRef:
     def name(self) -> str:
         return f"{self.schema}.{self.table}"
 
+    def __str__(self) -> str:
+        if self.version is not None:
+            return f"{self.name} VERSION AS OF {self.version}"
+        if self.timestamp is not None:
+            return f"{self.name} TIMESTAMP AS OF '{self.timestamp}'"
+        return self.name
+
     @property
     def binding(self) -> str:
         """The identifier the local engine registers this table (at this point in time) under."""
