@@ -32,10 +32,15 @@ def main() -> None:
     """Finance PPM lakehouse on Dagster."""
 
 
-@main.command()
-@click.option("--select", default=None, help="Dagster asset selection, e.g. 'key:silver/*' (default: all).")
-def materialize(select: str | None) -> None:
-    """Materialize every asset once, headless; exit 1 if anything fails."""
+def _run(
+    description: str,
+    selection: str | None,
+    *,
+    partition: str | None = None,
+    op_config: dict[str, dict] | None = None,
+    tags: dict[str, str] | None = None,
+) -> None:
+    """Materialize in process, recorded in the Dagster instance; print a summary; exit 1 on failure."""
     home = ensure_dagster_home()
     import dagster as dg
 
@@ -46,9 +51,11 @@ def materialize(select: str | None) -> None:
     except Exception as error:  # settings or definition errors: show the message, not a traceback
         _fail(f"cannot load definitions: {error}")
     with dg.DagsterInstance.get() as instance:
-        click.echo(f"materializing {select or 'all assets'} (instance {home}) ...")
+        click.echo(f"{description} (instance {home}) ...")
         try:
-            summary = materialize_all(defs, instance, select)
+            summary = materialize_all(
+                defs, instance, selection, partition=partition, op_config=op_config, tags=tags
+            )
         except ValueError as error:
             _fail(str(error))
     click.echo(
@@ -59,7 +66,52 @@ def materialize(select: str | None) -> None:
     for error in summary.errors:
         click.secho(f"  {error}", fg="red", err=True)
     if not summary.success:
-        _fail("materialization failed: open the run in the Dagster UI (make demo) or see the log above")
+        _fail("run failed: open it in the Dagster UI (Runs) or see the log above")
+
+
+@main.command()
+@click.option("--select", default=None, help="Dagster asset selection, e.g. 'key:silver/*' (default: all).")
+def materialize(select: str | None) -> None:
+    """Materialize every asset once, headless; exit 1 if anything fails."""
+    _run(f"materializing {select or 'all assets'}", select)
+
+
+NOTION_SYNC_SELECTION = 'key:"bronze/notion_raw_pages"+'
+NOTION_SYNC_OP = "bronze__notion_raw_pages"
+
+
+@main.command()
+@click.option("--full-sync", is_flag=True, help="Ignore watermarks; reconcile trashed/deleted pages.")
+@click.option("--dry-run", is_flag=True, help="Fetch and validate; write nothing.")
+def sync(full_sync: bool, dry_run: bool) -> None:
+    """Sync every Notion database into bronze, then rebuild the silver Notion tables."""
+    _run(
+        f"{'full' if full_sync else 'incremental'} sync of every Notion database{' (dry run)' if dry_run else ''}",
+        NOTION_SYNC_SELECTION,
+        op_config={NOTION_SYNC_OP: {"full_sync": full_sync, "dry_run": dry_run}},
+        tags={"ppm/trigger": "cli"},
+    )
+
+
+@main.command("sync-database")
+@click.argument("name")
+@click.option("--full-sync", is_flag=True, help="Ignore the watermark; reconcile trashed/deleted pages.")
+@click.option("--dry-run", is_flag=True, help="Fetch and validate; write nothing.")
+def sync_database(name: str, full_sync: bool, dry_run: bool) -> None:
+    """Sync one Notion database (a name of config/notion_mapping.yaml) and rebuild its silver table."""
+    from ppm_resources.notion_mapping import MappingError, load_notion_mapping
+
+    try:
+        database = load_notion_mapping().database(name)
+    except (KeyError, MappingError) as error:
+        _fail(str(error).strip('"'))
+    _run(
+        f"{'full' if full_sync else 'incremental'} sync of {name}{' (dry run)' if dry_run else ''}",
+        f'key:"bronze/notion_raw_pages" or key:"silver/{database.silver_table}"',
+        partition=name,
+        op_config={NOTION_SYNC_OP: {"full_sync": full_sync, "dry_run": dry_run}},
+        tags={"ppm/trigger": "cli"},
+    )
 
 
 @main.command()
@@ -101,17 +153,50 @@ def _run_child(args: list[str], env: dict[str, str]) -> int:
 
 @main.command()
 def health() -> None:
-    """Check settings and the lakehouse; exit 1 on the first problem."""
-    from ppm_resources import SettingsError, load_settings
+    """Check settings, Notion credentials and database access, and the lakehouse; exit 1 on a problem."""
+    import asyncio
+
+    from ppm_resources import SettingsError, build_resources, load_settings
+    from ppm_resources.notion import NotionError
+    from ppm_resources.notion_mapping import load_notion_mapping
 
     try:
         settings = load_settings()
+        resources = build_resources(settings)
     except SettingsError as error:
         _fail(str(error))
-    click.echo(f"settings: ok (PPM_ENV={settings.ppm.env}, Notion at {settings.notion_base_url})")
-    lakehouse = _lakehouse()
-    tables = lakehouse.tables()
-    click.echo(f"lakehouse: ok ({len(tables)} tables under {lakehouse.root})")
+    target = "sandbox" if settings.notion_uses_sandbox else "Notion"
+    click.echo(f"settings: ok (PPM_ENV={settings.ppm.env}, {target} at {settings.notion_base_url})")
+    notion = resources["notion"].process_config_and_initialize()  # resolves EnvVar("NOTION_TOKEN")
+    mapping = load_notion_mapping()
+
+    async def check_databases() -> list[str]:
+        problems = []
+        async with notion.client(max_retries=2, breaker_failure_threshold=100) as client:
+            try:
+                ids = await notion.resolve_database_ids(client, mapping, mapping.names)
+            except NotionError as error:
+                return [str(error)]
+            for name, database_id in ids.items():
+                try:
+                    await client.retrieve_database(database_id)
+                    click.echo(f"notion: {name}: ok ({mapping.database(name).title}, {database_id})")
+                except NotionError as error:
+                    problems.append(f"notion: {name}: {error}")
+        return problems
+
+    try:
+        problems = asyncio.run(check_databases())
+    except Exception as error:  # unreachable host, broken TLS: say so instead of a traceback
+        problems = [f"notion: cannot reach {settings.notion_base_url}: {error}"]
+    lakehouse = resources["lakehouse"]
+    try:
+        tables = lakehouse.tables()
+        click.echo(f"lakehouse: ok ({len(tables)} tables under {lakehouse.root})")
+    except Exception as error:
+        problems.append(f"lakehouse: {error}")
+    if problems:
+        _fail("\n".join(problems))
 
 
 @main.group()

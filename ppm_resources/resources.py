@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import dagster as dg
+
 from ppm_resources.lakehouse import LocalLakehouse
+from ppm_resources.notion_resource import NotionResource
 from ppm_resources.settings import Settings, SettingsError, load_settings
+
+
+def notion_resource(settings: Settings) -> NotionResource:
+    """Real Notion when NOTION_TOKEN is set (the token stays an env var reference), else the sandbox."""
+    return NotionResource(
+        base_url=settings.notion_base_url,
+        token=(
+            settings.notion_token.get_secret_value()
+            if settings.notion_uses_sandbox
+            else dg.EnvVar("NOTION_TOKEN")
+        ),
+        api_version=settings.notion.api_version,
+        rate_limit_rps=settings.notion.rate_limit_rps,
+        rate_limit_burst=settings.notion.rate_limit_burst,
+        database_ids=settings.notion_database_ids,
+        lookup_by_title=settings.notion_uses_sandbox,
+    )
 
 
 def build_resources(settings: Settings | None = None) -> dict[str, Any]:
@@ -22,4 +42,4 @@ def build_resources(settings: Settings | None = None) -> dict[str, Any]:
             "PPM_ENV=databricks: the Databricks SQL-warehouse engine is not part of this release yet; "
             "use PPM_ENV=local (Delta Lake files + DuckDB)"
         )
-    return {"lakehouse": lakehouse}
+    return {"lakehouse": lakehouse, "notion": notion_resource(settings)}

@@ -7,12 +7,18 @@ with the value and the expected form; secret values are never echoed.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 
+from dotenv import dotenv_values
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ppm_resources.notion_mapping import MappingError, NotionMapping, load_notion_mapping
 
 SANDBOX_URL_DEFAULT = "http://127.0.0.1:8765"
 SANDBOX_NOTION_TOKEN = "ntn_sandbox_demo_token"
@@ -63,7 +69,6 @@ def _subscription_ids(ids: list[str]) -> list[str]:
     return ids
 
 
-NotionId = Annotated[str, AfterValidator(normalize_notion_id)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 SubscriptionIds = Annotated[
     list[str], NoDecode, BeforeValidator(_comma_separated), AfterValidator(_subscription_ids)
@@ -82,11 +87,8 @@ class NotionSettings(_Section):
     api_version: Literal["2022-06-28", "2025-09-03"] = "2022-06-28"
     rate_limit_rps: float = Field(default=3.0, gt=0, le=1000)
     rate_limit_burst: int = Field(default=10, ge=1, le=1000)
-    programs_db_id: NotionId | None = None
-    projects_db_id: NotionId | None = None
-    budget_lines_db_id: NotionId | None = None
-    risks_db_id: NotionId | None = None
-    actions_db_id: NotionId | None = None
+    # Database ids are read per database of config/notion_mapping.yaml from its `id_env` variable
+    # (NOTION_PROGRAMS_DB_ID, ...): see `resolve_notion_database_ids`.
 
 
 class DatabricksSettings(_Section):
@@ -157,6 +159,9 @@ class Settings(BaseModel):
     unifi: UnifiSettings
     ninjaone: NinjaOneSettings
     alerts: AlertSettings
+    notion_database_ids: dict[str, str] = Field(
+        default_factory=dict, description="Mapping name -> Notion database id (dashed UUID), where set."
+    )
 
     model_config = {"frozen": True}
 
@@ -192,17 +197,6 @@ class Settings(BaseModel):
                     f"PPM_ENV=databricks with only part of the Databricks credentials: set {', '.join(missing)} "
                     "(or none of them to use the local Databricks emulator)"
                 )
-        if self.notion.token is not None:
-            unset = [
-                f"NOTION_{field.upper()}"
-                for field in ("programs_db_id", "projects_db_id", "budget_lines_db_id", "risks_db_id")
-                if getattr(self.notion, field) is None
-            ]
-            if unset:
-                problems.append(
-                    f"NOTION_TOKEN is set (real Notion) but {', '.join(unset)} is not: "
-                    "set the id of each database shared with the integration"
-                )
         if problems:
             raise SettingsError("invalid configuration:\n  - " + "\n  - ".join(problems))
 
@@ -229,7 +223,40 @@ def _describe(section: type[_Section], error: dict) -> str:
     return f"{variable}{shown}: {message}"
 
 
-def load_settings(env_file: str | None = ".env") -> Settings:
+def resolve_notion_database_ids(
+    mapping: NotionMapping, variables: Mapping[str, str | None], *, token_set: bool
+) -> tuple[dict[str, str], list[str]]:
+    """Each mapped database's id from its `id_env` variable; problems name the variable.
+
+    With a real token every database needs an id; against the sandbox, ids are looked up by title.
+    """
+    ids: dict[str, str] = {}
+    problems: list[str] = []
+    missing: list[str] = []
+    for name, database in mapping.databases.items():
+        raw = (variables.get(database.id_env) or "").strip()
+        if not raw:
+            missing.append(database.id_env)
+            continue
+        try:
+            ids[name] = normalize_notion_id(raw)
+        except ValueError as error:
+            problems.append(f"{database.id_env}={raw!r}: {error}")
+    if token_set and missing:
+        problems.append(
+            f"NOTION_TOKEN is set (real Notion) but {', '.join(missing)} is not: set the id of each database "
+            f"of {mapping.source} shared with the integration"
+        )
+    return ids, problems
+
+
+def _environment(env_file: str | None) -> dict[str, str | None]:
+    """Process environment over `.env` values (the precedence pydantic-settings uses)."""
+    file_values = dotenv_values(env_file) if env_file and Path(env_file).is_file() else {}
+    return {**file_values, **os.environ}
+
+
+def load_settings(env_file: str | None = ".env", mapping: NotionMapping | None = None) -> Settings:
     """Read every section; raise `SettingsError` listing each bad variable at once."""
     values: dict[str, _Section] = {}
     problems: list[str] = []
@@ -238,8 +265,16 @@ def load_settings(env_file: str | None = ".env") -> Settings:
             values[name] = section(_env_file=env_file)  # type: ignore[call-arg]
         except ValidationError as error:
             problems.extend(_describe(section, item) for item in error.errors())  # type: ignore[arg-type]
+    token_set = "notion" in values and values["notion"].token is not None  # type: ignore[attr-defined]
+    try:
+        database_ids, id_problems = resolve_notion_database_ids(
+            mapping or load_notion_mapping(), _environment(env_file), token_set=token_set
+        )
+    except MappingError as error:
+        database_ids, id_problems = {}, [str(error)]
+    problems.extend(id_problems)
     if problems:
         raise SettingsError("invalid configuration:\n  - " + "\n  - ".join(problems))
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values, notion_database_ids=database_ids)  # type: ignore[arg-type]
     settings.check_consistency()
     return settings

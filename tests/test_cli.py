@@ -15,17 +15,20 @@ PPM = str(Path(sys.executable).parent / "ppm")
 
 
 @pytest.fixture(scope="module")
-def materialized(tmp_path_factory) -> dict[str, str]:
-    """A lakehouse and an instance after one `ppm materialize`."""
+def materialized(tmp_path_factory, sandbox) -> dict[str, str]:
+    """A lakehouse and an instance after one `ppm materialize` against the sandbox."""
     base = tmp_path_factory.mktemp("cli")
     env = {
         **os.environ,
         "DAGSTER_HOME": str(base / "dagster_home"),
         "PPM_LAKEHOUSE_DIR": str(base / "lakehouse"),
+        "PPM_SANDBOX_URL": sandbox.url,
+        "NOTION_RATE_LIMIT_RPS": "200",
     }
     result = subprocess.run([PPM, "materialize"], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "succeeded" in result.stdout and "checks 1 passed / 0 failed" in result.stdout
+    assert "succeeded" in result.stdout, result.stdout + result.stderr
+    assert "11 assets materialized" in result.stdout  # 5 bronze partitions, fx rates, 5 silver tables
     return env
 
 
@@ -51,7 +54,8 @@ def test_materialize_fails_with_the_settings_message(tmp_path):
 
 
 def test_lakehouse_maintenance_commands(materialized, monkeypatch):
-    monkeypatch.setenv("PPM_LAKEHOUSE_DIR", materialized["PPM_LAKEHOUSE_DIR"])
+    for name in ("PPM_LAKEHOUSE_DIR", "PPM_SANDBOX_URL", "NOTION_RATE_LIMIT_RPS"):
+        monkeypatch.setenv(name, materialized[name])
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -68,3 +72,45 @@ def test_lakehouse_maintenance_commands(materialized, monkeypatch):
     assert lakehouse.info("silver.fx_rates").num_rows == 108
     assert "would delete 0 files" in run("lakehouse", "vacuum", "silver.fx_rates", "--dry-run")
     assert "numFilesAdded" in run("lakehouse", "optimize", "silver.fx_rates")
+
+
+def run_ppm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PPM, *args], env=env, capture_output=True, text=True, check=False)
+
+
+def test_sync_commands_run_the_assets_and_record_runs(materialized):
+    incremental = run_ppm(materialized, "sync")
+    assert incremental.returncode == 0, incremental.stderr
+    assert "incremental sync of every Notion database" in incremental.stdout
+    assert "10 assets materialized" in incremental.stdout  # 5 bronze partitions + 5 silver tables
+    one = run_ppm(materialized, "sync-database", "risks", "--full-sync")
+    assert one.returncode == 0, one.stderr
+    assert "2 assets materialized" in one.stdout
+    assert "risks: 200 fetched, 0 new, 200 unchanged" in one.stderr + one.stdout
+    dry = run_ppm(materialized, "sync", "--dry-run")
+    assert dry.returncode == 0 and "0 assets materialized" in dry.stdout
+    unknown = run_ppm(materialized, "sync-database", "invoices")
+    assert unknown.returncode == 1
+    assert "no Notion database 'invoices' in config/notion_mapping.yaml; known: programs" in unknown.stderr
+
+
+def test_health_checks_every_database(materialized):
+    result = run_ppm(materialized, "health")
+    assert result.returncode == 0, result.stderr
+    for name in ("programs", "projects", "budget_lines", "risks", "actions"):
+        assert f"notion: {name}: ok" in result.stdout
+
+
+def test_health_fails_fast_on_a_bad_token_without_showing_it(materialized, sandbox):
+    ids = {f"NOTION_{name.upper()}_DB_ID": sandbox.notion.database(name).id
+           for name in ("programs", "projects", "budget_lines", "risks", "actions")}  # fmt: skip
+    env = {
+        **materialized,
+        **ids,
+        "NOTION_TOKEN": "not-a-notion-token-4711",
+        "NOTION_API_URL": sandbox.notion_url,
+    }
+    result = run_ppm(env, "health")
+    assert result.returncode == 1
+    assert "invalid token" in result.stderr.lower()
+    assert "not-a-notion-token-4711" not in result.stdout + result.stderr

@@ -38,11 +38,12 @@ def test_real_notion_when_a_token_and_ids_are_given(monkeypatch):
         NOTION_PROJECTS_DB_ID="1A2B3C4D-5E6F-47A8-B9C0-D1E2F3A4B5C7",
         NOTION_BUDGET_LINES_DB_ID="https://www.notion.so/acme/Budget-Lines-1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c8?v=1",
         NOTION_RISKS_DB_ID="1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c9",
+        NOTION_ACTIONS_DB_ID="1a2b3c4d5e6f47a8b9c0d1e2f3a4b5ca",
     )
     assert not settings.notion_uses_sandbox
     assert settings.notion_base_url == "https://api.notion.com"
-    assert settings.notion.projects_db_id == "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c7"
-    assert settings.notion.budget_lines_db_id == "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c8"
+    assert settings.notion_database_ids["projects"] == "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c7"
+    assert settings.notion_database_ids["budget_lines"] == "1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c8"
 
 
 def test_a_notion_id_that_is_not_a_uuid_names_the_variable_and_the_form(monkeypatch):
@@ -89,13 +90,21 @@ def test_secrets_are_hidden_in_reprs(monkeypatch):
         NOTION_PROJECTS_DB_ID="2" * 32,
         NOTION_BUDGET_LINES_DB_ID="3" * 32,
         NOTION_RISKS_DB_ID="4" * 32,
+        NOTION_ACTIONS_DB_ID="5" * 32,
     )
     assert "ntn_hidden" not in repr(settings) and "ntn_hidden" not in str(settings)
 
 
-def test_cross_field_rules(monkeypatch):
-    with pytest.raises(SettingsError, match=r"NOTION_TOKEN is set \(real Notion\) but NOTION_PROGRAMS_DB_ID"):
-        load(monkeypatch, NOTION_TOKEN="ntn_x")
+def test_a_real_token_needs_every_database_id(monkeypatch):
+    with pytest.raises(SettingsError) as error:
+        load(monkeypatch, NOTION_TOKEN="ntn_x", NOTION_PROJECTS_DB_ID="2" * 32)
+    assert (
+        "NOTION_TOKEN is set (real Notion) but NOTION_PROGRAMS_DB_ID, NOTION_BUDGET_LINES_DB_ID, "
+        "NOTION_RISKS_DB_ID, NOTION_ACTIONS_DB_ID is not" in str(error.value)
+    )
+
+
+def test_partial_databricks_credentials(monkeypatch):
     with pytest.raises(SettingsError, match="set DATABRICKS_TOKEN, DATABRICKS_WAREHOUSE_ID"):
         load(monkeypatch, PPM_ENV="databricks", DATABRICKS_HOST="https://adb-1.azuredatabricks.net")
 

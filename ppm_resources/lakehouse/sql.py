@@ -139,13 +139,15 @@ _TRUNC_UNITS = {
 
 
 def _spark_date_semantics(tree: exp.Expression) -> None:
-    """Spark's `date_add`/`date_sub`/`trunc` return DATE (DuckDB: TIMESTAMP); unit aliases like 'MM'."""
+    """Spark result types DuckDB does not share: `date_add`/`date_sub`/`trunc` give DATE, `count_if` BIGINT."""
     for node in list(tree.find_all(exp.DateTrunc, exp.TimestampTrunc)):
         unit = node.args.get("unit")
         if unit is not None and unit.name.upper() in _TRUNC_UNITS:
             node.set("unit", exp.Literal.string(_TRUNC_UNITS[unit.name.upper()]))
     for node in list(tree.find_all(exp.TsOrDsAdd, exp.DateTrunc)):
         node.replace(exp.cast(node.copy(), exp.DataType.Type.DATE))
+    for node in list(tree.find_all(exp.CountIf)):  # Spark: BIGINT; DuckDB: HUGEINT
+        node.replace(exp.cast(node.copy(), exp.DataType.Type.BIGINT))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,0 +1,189 @@
+"""Cursor pagination over one ``last_edited_time`` range, surviving expired cursors.
+
+A :class:`RangeReader` reads the pages of ``[lo, hi)`` sorted ascending. When Notion rejects a
+``start_cursor`` it re-queries ``on_or_after`` the last ``last_edited_time`` it saw and drops the pages it
+already delivered, so nothing is lost (timestamps are minute-rounded: the re-query must include the last
+minute again) and nothing is delivered twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ppm_resources.notion.errors import NotionCursorExpiredError, NotionError
+from ppm_resources.notion.ids import id_key
+from ppm_resources.notion.models import QueryTarget
+from ppm_resources.notion.rows import parse_time
+
+if TYPE_CHECKING:
+    from ppm_resources.notion.client import NotionClient
+
+logger = logging.getLogger("ppm_resources.notion")
+
+ASCENDING = [{"timestamp": "last_edited_time", "direction": "ascending"}]
+DESCENDING = [{"timestamp": "last_edited_time", "direction": "descending"}]
+#: Consecutive cursor recoveries that deliver nothing new before giving up (guards against a loop).
+MAX_STALLED_RECOVERIES = 5
+
+
+def notion_time(value: datetime) -> str:
+    """An aware datetime in Notion's filter format (``2024-05-01T10:31:00.000Z``)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def edited_range_filter(
+    lo: datetime | None, hi: datetime | None, extra: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Filter for ``lo <= last_edited_time < hi`` (either bound optional) AND ``extra``."""
+    conditions: list[dict[str, Any]] = []
+    if lo is not None:
+        conditions.append(
+            {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": notion_time(lo)}}
+        )
+    if hi is not None:
+        conditions.append({"timestamp": "last_edited_time", "last_edited_time": {"before": notion_time(hi)}})
+    if extra:
+        # Flatten a top-level "and" so the nesting stays within Notion's two levels.
+        conditions.extend(extra["and"] if set(extra) == {"and"} else [extra])
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"and": conditions}
+
+
+class SeenPages:
+    """Page ids already delivered by one scan (16 bytes each, so a million ids fit in tens of MB)."""
+
+    def __init__(self) -> None:
+        self._keys: set[bytes | str] = set()
+
+    def add(self, page_id: str) -> bool:
+        """Remember ``page_id``; False when it was already delivered."""
+        key = id_key(page_id)
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class RangeReader:
+    """Reads ``lo <= last_edited_time < hi`` of one target, one response at a time.
+
+    ``hi`` may shrink while reading (the scanner hands the upper part to another slice): pages at or after
+    the new ``hi`` are then left for that slice and the reader stops.
+    """
+
+    def __init__(
+        self,
+        client: NotionClient,
+        target: QueryTarget,
+        *,
+        lo: datetime | None,
+        hi: datetime | None,
+        seen: SeenPages,
+        extra_filter: dict[str, Any] | None = None,
+        page_size: int = 100,
+        filter_properties: Sequence[str] | None = None,
+    ) -> None:
+        self.client = client
+        self.target = target
+        self.lo = lo
+        self.hi = hi
+        self.seen = seen
+        self.extra_filter = extra_filter
+        self.page_size = page_size
+        self.filter_properties = filter_properties
+        self.first_seen: datetime | None = None  # least last_edited_time read (for density estimates)
+        self.last_seen: datetime | None = None  # greatest last_edited_time read so far
+        self.pages_read = 0  # pages of the range read so far, duplicates included
+        self.done = False
+        self.responses = 0
+        self._query_lo = lo
+        self._query_hi = hi
+        self._cursor: str | None = None
+        self._stalled = 0
+
+    async def next_batch(self) -> list[dict[str, Any]] | None:
+        """The new pages of the next response ([] if all were duplicates); None once the range is read."""
+        while not self.done:
+            body: dict[str, Any] = {"page_size": self.page_size, "sorts": ASCENDING}
+            query_filter = edited_range_filter(self._query_lo, self._query_hi, self.extra_filter)
+            if query_filter is not None:
+                body["filter"] = query_filter
+            if self._cursor is not None:
+                body["start_cursor"] = self._cursor
+            try:
+                response = await self.client.query(
+                    self.target, body, filter_properties=self.filter_properties
+                )
+            except NotionCursorExpiredError:
+                if self._cursor is None:
+                    raise  # not about a cursor after all
+                self._restart()
+                continue
+            self.responses += 1
+            return self._accept(response)
+        return None
+
+    def _accept(self, response: dict[str, Any]) -> list[dict[str, Any]]:
+        fresh: list[dict[str, Any]] = []
+        for page in response.get("results") or []:
+            edited = parse_time(page.get("last_edited_time"))
+            if edited is not None:
+                if self.hi is not None and edited >= self.hi:
+                    self.done = True  # the rest belongs to the slice that took over [hi, ...)
+                    break
+                if self.last_seen is None or edited > self.last_seen:
+                    self.last_seen = edited
+                if self.first_seen is None:
+                    self.first_seen = edited
+            self.pages_read += 1
+            if self.seen.add(page["id"]):
+                fresh.append(page)
+        if fresh:
+            self._stalled = 0
+        if not self.done:
+            self._cursor = response.get("next_cursor") if response.get("has_more") else None
+            self.done = self._cursor is None
+        return fresh
+
+    def _restart(self) -> None:
+        """Re-query from the last minute seen; SeenPages drops what was already delivered."""
+        self._stalled += 1
+        if self._stalled > MAX_STALLED_RECOVERIES:
+            raise NotionError(
+                f"pagination of {self.target.query_path} keeps failing with expired cursors at "
+                f"last_edited_time {self.last_seen} without progress; re-run the sync later"
+            )
+        self.client.stats.cursor_recoveries += 1
+        logger.warning(
+            "Notion rejected the pagination cursor of %s; re-querying from last_edited_time >= %s",
+            self.target.query_path,
+            self.last_seen or self._query_lo or "the start",
+        )
+        if self.last_seen is not None:
+            self._query_lo = self.last_seen
+        self._query_hi = self.hi
+        self._cursor = None
+
+
+async def latest_edit(
+    client: NotionClient,
+    target: QueryTarget,
+    *,
+    lo: datetime | None,
+    extra_filter: dict[str, Any] | None = None,
+) -> datetime | None:
+    """The greatest ``last_edited_time`` at or after ``lo`` (one request, page_size 1, sorted descending)."""
+    body: dict[str, Any] = {"page_size": 1, "sorts": DESCENDING}
+    query_filter = edited_range_filter(lo, None, extra_filter)
+    if query_filter is not None:
+        body["filter"] = query_filter
+    response = await client.query(target, body, filter_properties=["title"])
+    results = response.get("results") or []
+    return parse_time(results[0].get("last_edited_time")) if results else None

@@ -1,0 +1,257 @@
+"""`ppm-sandbox`: serve the sandbox, or print the demo workspace's ids.
+
+    ppm-sandbox serve --port 8765 --seed 42 --scale 1 --rate 3 --burst 10 --latency-ms 0
+    ppm-sandbox serve --port 0 --rate 30 --latency-ms 200 --bench-pages 30000 --bench-databases 5
+    ppm-sandbox databases --seed 42
+
+`serve` prints one line `PPM_SANDBOX_READY {"url": ..., "pid": ..., "databases": {...}}` to stdout
+once it accepts connections (what `SandboxProcess` waits for), then serves until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+
+import click
+import uvicorn
+
+from ppm_sandbox.app import Sandbox, SandboxConfig, build_app
+from ppm_sandbox.faults import FaultSpec
+from ppm_sandbox.notion.workspace import DEFAULT_ANCHOR, DEFAULT_TOKEN, NotionConfig
+from ppm_sandbox.server import READY_PREFIX, bind_socket, make_uvicorn
+
+
+def _parse_rate(_ctx: click.Context, _param: click.Parameter, value: str) -> float | None:
+    if value.lower() in ("unlimited", "none", "0", "inf"):
+        return None
+    try:
+        rate = float(value)
+    except ValueError as exc:
+        raise click.BadParameter("a number of requests per second, or 'unlimited'") from exc
+    if rate <= 0:
+        raise click.BadParameter("must be > 0 (or 'unlimited')")
+    return rate
+
+
+def _parse_anchor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime:
+    if value is None:
+        return DEFAULT_ANCHOR
+    if value == "today":
+        return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter("an ISO date/datetime or 'today'") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_counts(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    counts = {}
+    for item in values:
+        key, sep, number = item.partition("=")
+        if not sep or not number.isdigit():
+            raise click.BadParameter(f"expected KEY=N (e.g. budget_lines=1000000), got {item!r}")
+        counts[key] = int(number)
+    return counts
+
+
+def _notion_options(fn: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--seed", default=42, show_default=True, type=int, help="Generator seed (ids and values)."
+        ),
+        click.option(
+            "--scale", default=1.0, show_default=True, type=float, help="Multiply the demo page counts."
+        ),
+        click.option(
+            "--count",
+            "counts",
+            multiple=True,
+            callback=_parse_counts,
+            help="Override one database's size: KEY=N (programs, projects, budget_lines, risks, actions).",
+        ),
+        click.option(
+            "--bench-pages", default=0, show_default=True, type=int, help="Pages in extra 'Bench' databases."
+        ),
+        click.option(
+            "--bench-databases", default=0, show_default=True, type=int, help="How many 'Bench' databases."
+        ),
+        click.option(
+            "--anchor",
+            default=None,
+            callback=_parse_anchor,
+            help="Generated times end here (ISO or 'today').",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _notion_config(
+    seed: int,
+    scale: float,
+    counts: dict[str, int],
+    bench_pages: int,
+    bench_databases: int,
+    anchor: datetime,
+    **extra: object,
+) -> NotionConfig:
+    if bench_pages and not bench_databases:
+        bench_databases = 1
+    return NotionConfig(
+        seed=seed,
+        scale=scale,
+        counts=counts,
+        bench_pages=bench_pages,
+        bench_databases=bench_databases,
+        anchor=anchor,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@click.group()
+def main() -> None:
+    """Local emulators of the project's sources (Notion today) for the demo, tests and benchmarks."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+@_notion_options
+@click.option(
+    "--rate",
+    default="3",
+    show_default=True,
+    callback=_parse_rate,
+    help="Requests/s per token, or 'unlimited'.",
+)
+@click.option("--burst", default=10, show_default=True, type=int, help="Token bucket capacity.")
+@click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added to every API response.")
+@click.option(
+    "--jitter-ms", default=0.0, show_default=True, type=float, help="Uniform extra latency in [0, jitter]."
+)
+@click.option(
+    "--error-rate", default=0.0, show_default=True, type=float, help="Share of requests answered 5xx."
+)
+@click.option("--retry-after", default=None, type=int, help="Force this Retry-After (seconds) on 429s.")
+@click.option(
+    "--cursor-ttl", default=900.0, show_default=True, type=float, help="Seconds a start_cursor stays valid."
+)
+@click.option(
+    "--token", "tokens", multiple=True, help="Accepted bearer tokens (default: any secret_*/ntn_* token)."
+)
+@click.option("--log-level", default="warning", show_default=True)
+@click.option(
+    "--exit-with-parent", is_flag=True, help="Stop when the launching process dies (SandboxProcess)."
+)
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    scale: float,
+    counts: dict[str, int],
+    bench_pages: int,
+    bench_databases: int,
+    anchor: datetime,
+    rate: float | None,
+    burst: int,
+    latency_ms: float,
+    jitter_ms: float,
+    error_rate: float,
+    retry_after: int | None,
+    cursor_ttl: float,
+    tokens: tuple[str, ...],
+    log_level: str,
+    exit_with_parent: bool,
+) -> None:
+    """Serve the sandbox until interrupted."""
+    notion = _notion_config(
+        seed,
+        scale,
+        counts,
+        bench_pages,
+        bench_databases,
+        anchor,
+        cursor_ttl_s=cursor_ttl,
+        tokens=tokens or None,
+    )
+    faults = FaultSpec(
+        rate=rate,
+        burst=burst,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        error_rate=error_rate,
+        retry_after_s=retry_after,
+    )
+    try:
+        faults.validate()
+        sandbox = Sandbox(SandboxConfig(notion=notion, faults=faults))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    app = build_app(sandbox=sandbox)
+    sock = bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    server = make_uvicorn(app, log_level=log_level)
+    url = f"http://{host}:{bound_port}"
+
+    original_startup = server.startup
+
+    async def startup_then_announce(sockets: list | None = None) -> None:
+        await original_startup(sockets=sockets)
+        info = {
+            "url": url,
+            "notion_url": f"{url}/notion",
+            "pid": os.getpid(),
+            "token_hint": DEFAULT_TOKEN,
+            "databases": {
+                d["key"]: {
+                    "title": d["title"],
+                    "database_id": d["database_id"],
+                    "data_source_id": d["data_source_id"],
+                }
+                for d in sandbox.notion.describe()
+            },
+        }
+        sys.stdout.write(READY_PREFIX + json.dumps(info) + "\n")
+        sys.stdout.flush()
+
+    server.startup = startup_then_announce  # type: ignore[method-assign]
+    if exit_with_parent:
+        _exit_with_parent(server)
+    server.run(sockets=[sock])
+
+
+def _exit_with_parent(server: uvicorn.Server) -> None:
+    """A benchmark killed mid-run must not leave its sandbox serving forever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent:
+                server.should_exit = True
+                return
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="ppm-sandbox:parent-watch", daemon=True).start()
+
+
+@main.command()
+@_notion_options
+def databases(
+    seed: int, scale: float, counts: dict[str, int], bench_pages: int, bench_databases: int, anchor: datetime
+) -> None:
+    """Print the workspace's databases (ids, sizes) as JSON without serving."""
+    from ppm_sandbox.notion.store import NotionStore
+
+    store = NotionStore(_notion_config(seed, scale, counts, bench_pages, bench_databases, anchor))
+    click.echo(json.dumps({"databases": store.describe(), "defects": len(store.defects())}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
