@@ -38,8 +38,10 @@ def run_case(name: str, pages: int, rate: float, burst: int, latency_ms: float) 
         ids = [sandbox.databases[f"bench_{i + 1}"]["database_id"] for i in range(databases)]
 
         async def sync() -> tuple[int, int, dict[str, Any]]:
-            # The client's burst stays below the server's: its spare tokens absorb arrival jitter, which
-            # would otherwise turn into 429s (each costs a >= 1 s Retry-After pause for every request).
+            # Sizing: 30 req/s x ~0.25 s latency needs ~8 requests in flight; 12 leaves room for latency
+            # spikes without letting a server stall queue more requests than its burst absorbs. The client's
+            # burst stays below the server's so arrival jitter does not turn into 429s (each one costs a
+            # >= 1 s Retry-After pause for every request of the token).
             async with NotionClient(
                 token=TOKEN,
                 base_url=sandbox.notion_url,

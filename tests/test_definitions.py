@@ -14,13 +14,18 @@ from ppm_checks import checks
 from ppm_resources.lakehouse import LocalLakehouse
 
 ROOT = Path(__file__).resolve().parents[1]
+FX_CHECKS = [c for c in checks if dg.AssetKey(["silver", "fx_rates"]) in {k.asset_key for k in c.check_keys}]
 
 
 def test_definitions_load_with_every_piece():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey(["silver", "fx_rates"]) in graph.get_all_asset_keys()
-    assert {check.name for check in graph.asset_check_keys} >= {"key_currency_month_unique_not_null"}
+    assert {check.name for check in graph.asset_check_keys} >= {
+        "key_currency_month_unique_not_null",
+        "key_page_id_unique_not_null",
+        "notion_schema_matches_mapping",
+    }
     assert defs.resolve_job_def("reference_data") is not None
     assert "lakehouse" in defs.resources
 
@@ -41,7 +46,7 @@ def test_dagster_cli_validates_the_workspace(tmp_path):
 
 def test_fx_rates_materialize_with_metadata_and_a_passing_key_check(tmp_path):
     lakehouse = LocalLakehouse(root=str(tmp_path))
-    result = dg.materialize([fx_rates, *checks], resources={"lakehouse": lakehouse})
+    result = dg.materialize([fx_rates, *FX_CHECKS], resources={"lakehouse": lakehouse})
     assert result.success
     materialization = result.asset_materializations_for_node("silver__fx_rates")[0]
     metadata = materialization.metadata
@@ -64,7 +69,7 @@ def test_duplicate_keys_fail_the_blocking_check(tmp_path):
     lakehouse.replace("silver.fx_rates", table)
     lakehouse.append("silver.fx_rates", table.slice(1, 1))  # a second EUR 2024-01 row
     result = dg.materialize(
-        checks,
+        FX_CHECKS,
         resources={"lakehouse": lakehouse},
         selection=dg.AssetSelection.all_asset_checks(),
         raise_on_error=False,

@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from ppm_assets.bronze.notion_schema import notion_raw_pages_table
-from ppm_resources.lakehouse import Lakehouse
+from ppm_resources.lakehouse import Lakehouse, load_sql
 from ppm_resources.notion import DatabaseScan, NotionClient, bronze_row, tombstone_row
 
 TABLE = "bronze.notion_raw_pages"
@@ -107,8 +107,9 @@ def read_bronze_state(lakehouse: Lakehouse, names: list[str], *, need_live_ids: 
     if not lakehouse.exists(TABLE):
         return _State(watermarks, stored, live_ids)
     where = f"database_name IN ({_sql_list(names)})"
+    watermarks_sql = load_sql("bronze/notion_sync_watermarks.sql").text  # one definition of the watermark
     for row in lakehouse.query(
-        f"SELECT database_name, max(complete_before) AS watermark FROM {TABLE} WHERE {where} GROUP BY 1"
+        f"SELECT database_name, watermark FROM ({watermarks_sql}) AS w WHERE {where}"
     ).to_pylist():
         watermarks[row["database_name"]] = row["watermark"]
     latest = lakehouse.query(

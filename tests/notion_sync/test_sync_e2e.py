@@ -107,3 +107,22 @@ def test_a_dry_run_writes_nothing_and_reports_counts(pipeline):
     assert sorted(o.partition for o in observations) == ["programs", "projects"]
     expected = pipeline.sandbox.notion.count_live("programs") + pipeline.sandbox.notion.count_live("projects")
     assert observations[0].metadata["pages_written"].value == expected
+
+
+def test_watermarks_table_shows_where_each_sync_stands(pipeline):
+    import dagster as dg
+
+    from ppm_assets.bronze.notion_sync_watermarks import notion_sync_watermarks
+
+    assert pipeline.materialize_bronze().success
+    assert dg.materialize([notion_sync_watermarks], resources={"lakehouse": pipeline.lakehouse}).success
+    rows = {
+        r["database_name"]: r
+        for r in pipeline.lakehouse.query("SELECT * FROM bronze.notion_sync_watermarks").to_pylist()
+    }
+    assert set(rows) == set(pipeline.mapping.names)
+    for name, row in rows.items():
+        truth = pipeline.sandbox.notion.truth(name)
+        assert row["pages_seen"] == len(truth)
+        # a complete scan has handed out everything up to the newest edit
+        assert row["watermark"].isoformat()[:16] == max(p["last_edited_time"] for p in truth)[:16]

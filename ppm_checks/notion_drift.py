@@ -1,0 +1,87 @@
+"""Schema drift of Notion databases: mapped properties that Notion no longer sends (renamed or removed).
+
+Every page Notion returns carries all of its database's properties, so the newest bronze row of a database
+shows the current schema. A mapped property missing from it is reported with its mapping line; properties
+nobody mapped yet are listed too (bronze keeps them, so adding them to the mapping needs no resync).
+"""
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from ppm_resources.lakehouse import Lakehouse
+from ppm_resources.notion_mapping import DatabaseMapping
+
+BRONZE = "bronze.notion_raw_pages"
+
+
+@dataclass(frozen=True)
+class Drift:
+    missing: list[str]  # "Amount (config/notion_mapping.yaml line 57, column amount)"
+    unmapped: list[str]
+    observed: bool  # False: no bronze row yet, nothing to compare
+
+
+def newest_property_names_sql(database_name: str) -> str:
+    name = database_name.replace("'", "''")
+    return f"""
+SELECT map_keys(properties) AS scalar_keys, map_keys(property_lists) AS list_keys
+FROM {BRONZE}
+WHERE database_name = '{name}' AND NOT coalesce(deleted, false)
+  AND size(map_keys(properties)) + size(map_keys(property_lists)) > 0
+ORDER BY synced_at DESC, last_edited_time DESC
+LIMIT 1
+"""
+
+
+def compare(database: DatabaseMapping, present: set[str], source: str) -> Drift:
+    """Pure comparison of the mapped properties with the property names Notion sent."""
+    missing = [
+        f"{column.notion_property} ({source} line {column.line}, column {column.column_name})"
+        for column in database.columns
+        if column.notion_property not in present
+    ]
+    mapped = {column.notion_property for column in database.columns}
+    return Drift(missing=missing, unmapped=sorted(present - mapped), observed=True)
+
+
+def detect_drift(lakehouse: Lakehouse, database_name: str, database: DatabaseMapping, source: str) -> Drift:
+    if not lakehouse.exists(BRONZE):
+        return Drift([], [], observed=False)
+    rows = lakehouse.query(newest_property_names_sql(database_name)).to_pylist()
+    if not rows:
+        return Drift([], [], observed=False)
+    present = set(rows[0]["scalar_keys"] or []) | set(rows[0]["list_keys"] or [])
+    return compare(database, present, source)
+
+
+def notion_schema_drift_check(
+    database_name: str, database: DatabaseMapping, source: str
+) -> dg.AssetChecksDefinition:
+    """WARN check on the silver table: every mapped Notion property still exists."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["silver", database.silver_table]),
+        name="notion_schema_matches_mapping",
+        description=f"Every property {source} maps for {database.title!r} still exists in Notion.",
+    )
+    def _check(lakehouse: Lakehouse) -> dg.AssetCheckResult:
+        drift = detect_drift(lakehouse, database_name, database, source)
+        description = (
+            f"Notion no longer sends {'; '.join(drift.missing)} for database {database.title!r}: renamed or "
+            f"removed in Notion? Update {source} (the affected columns are NULL until then)."
+            if drift.missing
+            else None
+        )
+        return dg.AssetCheckResult(
+            passed=not drift.missing,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=description,
+            metadata={
+                "missing_properties": dg.MetadataValue.json(drift.missing),
+                "unmapped_properties": dg.MetadataValue.json(drift.unmapped),
+                "observed": dg.MetadataValue.bool(drift.observed),
+            },
+        )
+
+    return _check
