@@ -59,8 +59,9 @@ def _run(
         except ValueError as error:
             _fail(str(error))
     click.echo(
-        f"run {summary.run_id}: {'succeeded' if summary.success else 'FAILED'} in {summary.seconds:.1f} s, "
-        f"{summary.assets} assets materialized, checks {summary.checks_passed} passed / "
+        f"{'runs' if len(summary.run_ids) > 1 else 'run'} {summary.run_id}: {'succeeded' if summary.success else 'FAILED'} in {summary.seconds:.1f} s, "
+        f"{len(summary.asset_keys)} assets materialized ({summary.materializations} partitions), "
+        f"checks {summary.checks_passed} passed / "
         f"{summary.checks_failed} failed"
     )
     for error in summary.errors:
@@ -76,7 +77,7 @@ def materialize(select: str | None) -> None:
     _run(f"materializing {select or 'all assets'}", select)
 
 
-NOTION_SYNC_SELECTION = 'key:"bronze/notion_raw_pages"+'
+NOTION_SYNC_SELECTION = 'key:"bronze/notion_raw_pages"+ and group:notion'  # bronze + silver, not gold
 NOTION_SYNC_OP = "bronze__notion_raw_pages"
 
 

@@ -4,11 +4,11 @@ import dagster as dg
 
 import ppm_checks
 import ppm_sensors
-from ppm_assets import bronze, silver
+from ppm_assets import bronze, gold, silver
 from ppm_resources import build_resources
 
 defs = dg.Definitions.merge(
-    dg.Definitions(assets=[*bronze.assets, *silver.assets], resources=build_resources()),
+    dg.Definitions(assets=[*bronze.assets, *silver.assets, *gold.assets], resources=build_resources()),
     ppm_checks.defs,
     ppm_sensors.defs,
 )

@@ -1,11 +1,16 @@
-"""Headless materialization of the whole graph (or a selection), recorded in the Dagster instance."""
+"""Headless materialization of the whole graph (or a selection), recorded in the Dagster instance.
+
+Assets with different partitions (Notion databases, months) cannot share a run, so the selection is cut
+into consecutive runs in dependency order: each run holds one partitions definition (all of its partitions,
+as a single-run backfill would) plus the unpartitioned assets that come before the next one.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -16,31 +21,54 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class MaterializeSummary:
-    run_id: str
-    success: bool
-    assets: int
-    checks_passed: int
-    checks_failed: int
-    seconds: float
-    errors: tuple[str, ...] = ()
+    run_ids: list[str] = field(default_factory=list)
+    success: bool = True
+    asset_keys: set[dg.AssetKey] = field(default_factory=set)
+    materializations: int = 0  # one per asset partition
+    checks_passed: int = 0
+    checks_failed: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return ", ".join(self.run_ids)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    keys: tuple[dg.AssetKey, ...]
+    partitions_def: dg.PartitionsDefinition | None
+
+
+def plan_runs(asset_graph: BaseAssetGraph, keys: AbstractSet[dg.AssetKey]) -> list[RunPlan]:
+    """Consecutive runs, in dependency order, each with at most one partitions definition."""
+    plans: list[RunPlan] = []
+    current: list[dg.AssetKey] = []
+    current_def: dg.PartitionsDefinition | None = None
+    for key in asset_graph.toposorted_asset_keys:
+        if key not in keys:
+            continue
+        partitions_def = asset_graph.get(key).partitions_def
+        if partitions_def is not None and current_def is not None and partitions_def != current_def:
+            plans.append(RunPlan(tuple(current), current_def))
+            current, current_def = [], None
+        current.append(key)
+        current_def = current_def or partitions_def
+    if current:
+        plans.append(RunPlan(tuple(current), current_def))
+    return plans
 
 
 def partition_range_tags(
-    asset_graph: BaseAssetGraph, keys: AbstractSet[dg.AssetKey], only: str | None = None
+    partitions_def: dg.PartitionsDefinition | None, only: str | None = None
 ) -> dict[str, str]:
-    """Run tags selecting every partition (or `only` one) of the partitioned assets, in one run."""
-    partitions_defs = {
-        asset_graph.get(key).partitions_def for key in keys if asset_graph.get(key).partitions_def is not None
-    }
-    if not partitions_defs:
+    """Run tags selecting every partition (or `only` one) of the run's partitioned assets."""
+    if partitions_def is None:
         return {}
-    if len(partitions_defs) > 1:
-        raise ValueError(
-            "the selection mixes partitioned assets with different partitions; select fewer assets"
-        )
-    partition_keys = next(iter(partitions_defs)).get_partition_keys()
+    partition_keys = partitions_def.get_partition_keys()
     if only is not None:
         if only not in partition_keys:
             raise ValueError(f"no partition {only!r}; partitions are: {', '.join(partition_keys)}")
@@ -61,10 +89,11 @@ def materialize_all(
     op_config: dict[str, dict] | None = None,
     tags: dict[str, str] | None = None,
 ) -> MaterializeSummary:
-    """Run every asset (and its checks) once in process, recorded in `instance`.
+    """Run every selected asset (and its checks) once in process, recorded in `instance`.
 
     `selection` is a Dagster asset-selection string; `partition` narrows partitioned assets to one key;
-    `op_config` is run config per op (e.g. {"bronze__notion_raw_pages": {"full_sync": True}}).
+    `op_config` is run config per op (e.g. {"bronze__notion_raw_pages": {"full_sync": True}}). Stops at the
+    first failed run.
     """
     job = defs.resolve_implicit_global_asset_job_def()
     asset_graph = defs.resolve_asset_graph()
@@ -73,34 +102,45 @@ def materialize_all(
     )
     if not keys:
         raise ValueError(f"selection {selection!r} matches no asset")
-    asset_selection = sorted(keys) if selection else None
+    plans = plan_runs(asset_graph, keys)
+    run_tags = [{**partition_range_tags(plan.partitions_def, partition), **(tags or {})} for plan in plans]
+    summary = MaterializeSummary()
     started = time.monotonic()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=asset_selection,
-        tags={**partition_range_tags(asset_graph, keys, partition), **(tags or {})},
-        raise_on_error=False,
-        run_config={
-            "loggers": {"console": {"config": {"log_level": log_level}}},
-            "ops": {name: {"config": config} for name, config in (op_config or {}).items()},
-        },
-    )
+    for plan, plan_tags in zip(plans, run_tags, strict=True):
+        op_names = {asset_graph.get(key).assets_def.get_op_def_for_asset_key(key).name for key in plan.keys}
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=list(plan.keys),
+            tags=plan_tags,
+            raise_on_error=False,
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+                "ops": {name: {"config": c} for name, c in (op_config or {}).items() if name in op_names},
+            },
+        )
+        _add(summary, result)
+        if not result.success:
+            break
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _add(summary: MaterializeSummary, result: dg.ExecuteInProcessResult) -> None:
+    events = result.all_events
     checks = [
-        event.asset_check_evaluation_data
-        for event in result.all_events
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        e.asset_check_evaluation_data
+        for e in events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ]
-    materialized = [e for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
-    return MaterializeSummary(
-        run_id=result.run_id,
-        success=result.success,
-        assets=len(materialized),
-        checks_passed=sum(1 for c in checks if c.passed),
-        checks_failed=sum(1 for c in checks if not c.passed),
-        seconds=time.monotonic() - started,
-        errors=tuple(
-            f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
-            for event in result.all_events
-            if event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data.error
-        ),
-    )
+    summary.run_ids.append(result.run_id)
+    summary.success = summary.success and result.success
+    materialized = [e for e in events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+    summary.asset_keys.update(e.asset_key for e in materialized if e.asset_key is not None)
+    summary.materializations += len(materialized)
+    summary.checks_passed += sum(1 for c in checks if c.passed)
+    summary.checks_failed += sum(1 for c in checks if not c.passed)
+    summary.errors += [
+        f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
+        for e in events
+        if e.event_type == dg.DagsterEventType.STEP_FAILURE and e.step_failure_data.error
+    ]

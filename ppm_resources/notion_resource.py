@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dagster as dg
@@ -9,6 +10,10 @@ from pydantic import Field, SecretStr
 
 from ppm_resources.notion import NotionClient, NotionClientConfig, NotionError
 from ppm_resources.notion_mapping import NotionMapping
+
+# httpx logs every request at INFO: thousands of lines per sync in the run log, and nothing the client's own
+# progress and error messages do not already say.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class NotionResource(dg.ConfigurableResource):
@@ -22,7 +27,7 @@ class NotionResource(dg.ConfigurableResource):
     token: str
     api_version: str = "2022-06-28"
     rate_limit_rps: float = 3.0
-    rate_limit_burst: int = 10
+    rate_limit_burst: int = 3
     max_concurrency: int = 8
     database_ids: dict[str, str] = Field(default_factory=dict)
     lookup_by_title: bool = Field(

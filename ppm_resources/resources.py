@@ -8,6 +8,7 @@ import dagster as dg
 
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion_resource import NotionResource
+from ppm_resources.reporting import ReportingCurrency
 from ppm_resources.settings import Settings, SettingsError, load_settings
 
 
@@ -42,4 +43,8 @@ def build_resources(settings: Settings | None = None) -> dict[str, Any]:
             "PPM_ENV=databricks: the Databricks SQL-warehouse engine is not part of this release yet; "
             "use PPM_ENV=local (Delta Lake files + DuckDB)"
         )
-    return {"lakehouse": lakehouse, "notion": notion_resource(settings)}
+    return {
+        "lakehouse": lakehouse,
+        "notion": notion_resource(settings),
+        "reporting": ReportingCurrency(currency=settings.ppm.reporting_currency),
+    }

@@ -86,7 +86,8 @@ class NotionSettings(_Section):
     api_url: HttpUrl | None = Field(default=None, description="Override the API base URL (default: Notion).")
     api_version: Literal["2022-06-28", "2025-09-03"] = "2022-06-28"
     rate_limit_rps: float = Field(default=3.0, gt=0, le=1000)
-    rate_limit_burst: int = Field(default=10, ge=1, le=1000)
+    # Below the server's bucket (Notion's is undisclosed; the sandbox's is 10) so arrival jitter never becomes 429s.
+    rate_limit_burst: int = Field(default=3, ge=1, le=1000)
     # Database ids are read per database of config/notion_mapping.yaml from its `id_env` variable
     # (NOTION_PROGRAMS_DB_ID, ...): see `resolve_notion_database_ids`.
 

@@ -57,8 +57,8 @@ def test_fx_rates_materialize_with_metadata_and_a_passing_key_check(tmp_path):
         "rate_to_base",
         "base_currency",
     ]
-    # 36 months of EUR and PHP from config/fx_rates.yaml, plus USD at 1.0 for each month.
-    assert metadata["dagster/row_count"].value == 3 * 36
+    # 48 months (2024-2027) of EUR and PHP from config/fx_rates.yaml, plus USD at 1.0 for each month.
+    assert metadata["dagster/row_count"].value == 3 * 48
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.passed and evaluation.metadata["failing_rows"].value == 0
 

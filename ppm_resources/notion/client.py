@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 import httpx
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ppm_resources.notion.errors import (
@@ -277,8 +278,10 @@ class NotionClient:
         status = response.status_code
         if status == 200:
             try:
-                body = response.json()
-            except ValueError:
+                body = orjson.loads(
+                    response.content
+                )  # several times faster than json: a 1M-page sync parses GBs
+            except orjson.JSONDecodeError:
                 body = None
             if isinstance(body, dict):
                 return body

@@ -1,6 +1,7 @@
 """Pure functions that flatten Notion property values to the bronze shape.
 
-Every property of a page lands in exactly one of two maps (see docs/notion-properties.md):
+Every property of a page lands in exactly one of two maps (see "Notion property flattening" in
+docs/data-dictionary.md):
 
 - ``properties: dict[str, str | None]`` for single-valued types, as text (``None`` = no value);
 - ``property_lists: dict[str, list[str]]`` for multi-valued types (multi_select, relation, people, files,

@@ -6,10 +6,11 @@ The asset adds ``synced_at`` and ``sync_run_id``; everything else of the row com
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from ppm_resources.notion.flatten import flatten_properties
 
@@ -66,10 +67,9 @@ def content_hash(
         "properties": properties,
         "property_lists": property_lists,
     }
-    canonical = json.dumps(
-        view, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # Same bytes as json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), several times faster.
+    canonical = orjson.dumps(view, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def page_parent_ids(page: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -103,7 +103,7 @@ def bronze_row(
         "deleted": False,
         "properties": properties,
         "property_lists": property_lists,
-        "raw_payload": json.dumps(page, separators=(",", ":"), ensure_ascii=False, check_circular=False),
+        "raw_payload": orjson.dumps(page).decode("utf-8"),
     }
     row["content_hash"] = content_hash(
         page_id=row["page_id"],

@@ -133,13 +133,13 @@ class _Scan:
         self.unfinished = 0  # slices created and not finished
 
     async def batches(self) -> AsyncIterator[PageBatch]:
+        if not self.specs:
+            return
         for spec in self.specs:
             state = _TargetState(spec)
             self._start_slice(state, spec.since, None)
             if self.split and spec.since is None:
                 self._start_probe(state)  # a full scan will split: learn its upper end right away
-        if not self.specs:
-            return
         try:
             while True:
                 item = await self.out.get()

@@ -47,7 +47,7 @@ def test_429_storm_completes_without_error(
 
     ids, client_429s = asyncio.run(main())
     assert len(ids) == len(set(ids)) and set(ids) == truth_ids("actions")
-    assert client_429s > 0
+    assert client_429s >= 2, client_429s
     assert clean_sandbox.stats.snapshot()["rate_limited"] == client_429s
 
 

@@ -126,6 +126,22 @@ def test_sixty_item_relation_is_completed(sandbox: SandboxServer, make_client: M
     assert completed == 1
 
 
+def test_people_over_25_are_completed_without_a_has_more_flag(
+    clean_sandbox: SandboxServer, make_client: MakeClient, db: DbId
+) -> None:
+    people = clean_sandbox.notion.model.people_ids
+    program = clean_sandbox.notion.truth("programs")[0]["id"]
+    owners = (people * 3)[:30]
+    clean_sandbox.notion.edit_page(program, {"Owner": owners})
+
+    async def main() -> list[PageBatch]:
+        async with make_client() as client:
+            return await collect(client.iter_pages(db("programs")))
+
+    rows = {r["page_id"]: r for b in asyncio.run(main()) for r in b.rows()}
+    assert rows[program]["property_lists"]["Owner"] == owners
+
+
 @pytest.mark.parametrize("key", ["projects", "budget_lines"])
 def test_both_api_versions_return_the_same_pages(
     sandbox: SandboxServer, make_client: MakeClient, key: str, db: DbId, truth_ids: TruthIds

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ppm_resources.notion.client import is_truncated
 from ppm_resources.notion.flatten import LIST_TYPES, flatten_properties, flatten_property, format_number
 from ppm_resources.notion.rows import bronze_row, content_hash, tombstone_row
 
@@ -26,7 +27,7 @@ def user(uid: str) -> dict[str, object]:
     return {"object": "user", "id": uid}
 
 
-# (property value, expected flat value) for every type: the table of docs/notion-properties.md.
+# (property value, expected flat value) for every type: the table of docs/data-dictionary.md, "Notion property flattening".
 CASES: dict[str, tuple[dict[str, object], object]] = {
     "title": ({"type": "title", "title": [text("Cloud "), text("migration")]}, "Cloud migration"),
     "title_empty": ({"type": "title", "title": []}, None),
@@ -342,3 +343,12 @@ def test_flattening_and_hash_ignore_property_order(props: dict[str, dict[str, ob
         properties=dict(reversed(list(scalars.items()))),
         property_lists=lists,
     )
+
+
+def test_truncation_detection() -> None:
+    assert is_truncated({"type": "relation", "relation": [{"id": U1}] * 25, "has_more": True})
+    assert not is_truncated({"type": "relation", "relation": [{"id": U1}] * 25, "has_more": False})
+    # people lists are cut at 25 without a flag: 25 means "maybe more", fewer means complete
+    assert is_truncated({"type": "people", "people": [user(U1)] * 25})
+    assert not is_truncated({"type": "people", "people": [user(U1)] * 24})
+    assert not is_truncated({"type": "multi_select", "multi_select": [{"name": "x"}] * 30})

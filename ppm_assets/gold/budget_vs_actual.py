@@ -1,0 +1,132 @@
+"""`gold/budget_vs_actual`: budget, actual, variance by program, project and category, one partition a month."""
+
+from collections import Counter
+from datetime import date
+
+import dagster as dg
+import pyarrow as pa
+
+from ppm_assets.gold.reporting import (
+    FINANCE_INPUTS,
+    GROUP,
+    KINDS,
+    OWNERS,
+    ReportingCurrency,
+    money,
+    silver_deps,
+)
+from ppm_assets.metadata import markdown_preview, table_metadata
+from ppm_resources.lakehouse import Lakehouse, load_sql
+
+TABLE = "gold.budget_vs_actual"
+SQL = "gold/budget_vs_actual.sql"
+EXCLUSIONS_SQL = "gold/budget_vs_actual_exclusions.sql"
+EXCLUSION_REASONS = (
+    "archived",
+    "orphan_project",
+    "negative_amount",
+    "unknown_currency",
+    "no_fx_rate",
+    "no_program",
+)
+
+monthly_periods = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
+
+
+def period_totals(lakehouse: Lakehouse, period: date) -> dict[str, object]:
+    """Budget, actual and variance of one written period (over programs; every dimension sums the same)."""
+    row = lakehouse.query(
+        f"""
+        SELECT
+          sum(CASE WHEN dimension = 'program' AND metric_name = 'budget' THEN value END) AS total_budget,
+          sum(CASE WHEN dimension = 'program' AND metric_name = 'actual' THEN value END) AS total_actual,
+          sum(CASE WHEN dimension = 'program' AND metric_name = 'variance' THEN value END) AS total_variance,
+          count(CASE WHEN dimension = 'project' AND metric_name = 'budget' THEN 1 END) AS projects
+        FROM {TABLE}
+        WHERE period = CAST(:period AS DATE)
+        """,
+        params={"period": period.isoformat()},
+    ).to_pylist()[0]
+    return row
+
+
+def exclusions_by_period(exclusions: pa.Table, period: date) -> Counter[str]:
+    """Excluded lines whose budget or actual falls in `period`, counted per reason."""
+    counts: Counter[str] = Counter()
+    for row in exclusions.select(["reason", "budget_period", "actual_period"]).to_pylist():
+        if period in (row["budget_period"], row["actual_period"]):
+            counts[row["reason"]] += 1
+    return counts
+
+
+@dg.asset(
+    key=["gold", "budget_vs_actual"],
+    deps=silver_deps(*FINANCE_INPUTS),
+    partitions_def=monthly_periods,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    code_version="1",
+    description=(
+        "Budget (by committed month), actual (by paid, else invoice month), variance and variance % per "
+        "program, project and category, one partition per month (`period`), in the reporting currency. "
+        "Archived, orphan, negative, unconvertible and program-less lines are excluded "
+        "(sql/gold/budget_vs_actual_exclusions.sql); totals reconcile across dimensions."
+    ),
+    metadata={"sql": f"sql/{SQL}", "exclusions_sql": f"sql/{EXCLUSIONS_SQL}"},
+)
+def budget_vs_actual(
+    context: dg.AssetExecutionContext, lakehouse: Lakehouse, reporting: ReportingCurrency
+) -> dg.MaterializeResult:
+    sql = load_sql(SQL)
+    currency = reporting.currency
+    exclusions = lakehouse.query(load_sql(EXCLUSIONS_SQL), params={"reporting_currency": currency})
+    rows_written = 0
+    for key in context.partition_keys:  # one key, or every key of a single-run backfill
+        period = date.fromisoformat(key)
+        write = lakehouse.replace_partition(
+            TABLE, "period", period, sql, params={"period": key, "reporting_currency": currency}
+        )
+        rows_written += write.rows_written
+        totals = period_totals(lakehouse, period)
+        excluded = exclusions_by_period(exclusions, period)
+        preview = lakehouse.query(
+            f"SELECT dimension_value AS program, metric_name, value, unit FROM {TABLE} "
+            "WHERE period = CAST(:period AS DATE) AND dimension = 'program' "
+            "ORDER BY dimension_value, metric_id",
+            params={"period": key},
+        )
+        context.log.info(
+            "%s %s: %d rows, budget %s, actual %s %s; %d excluded lines",
+            TABLE,
+            key,
+            write.rows_written,
+            totals["total_budget"],
+            totals["total_actual"],
+            currency,
+            sum(excluded.values()),
+        )
+        context.add_asset_metadata(
+            {
+                "period_rows": dg.MetadataValue.int(write.rows_written),
+                "total_budget": dg.MetadataValue.float(money(totals["total_budget"])),
+                "total_actual": dg.MetadataValue.float(money(totals["total_actual"])),
+                "total_variance": dg.MetadataValue.float(money(totals["total_variance"])),
+                "projects": dg.MetadataValue.int(int(totals["projects"] or 0)),
+                "excluded_lines": dg.MetadataValue.int(sum(excluded.values())),
+                **{
+                    f"excluded_{reason}": dg.MetadataValue.int(excluded[reason])
+                    for reason in EXCLUSION_REASONS
+                },
+                "preview": markdown_preview(preview, limit=40),
+            },
+            partition_key=key,
+        )
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(lakehouse, TABLE),
+            "rows_written": dg.MetadataValue.int(rows_written),
+            "unit": dg.MetadataValue.text(currency),
+        }
+    )

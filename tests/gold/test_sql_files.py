@@ -1,0 +1,58 @@
+"""The gold SQL files: shared blocks identical everywhere, and compatible with the real silver schemas."""
+
+import re
+
+import pytest
+
+from ppm_assets.bronze.notion_schema import notion_raw_pages_table
+from ppm_assets.silver.fx_rates import fx_rates_table, load_fx_rates
+from ppm_assets.silver.notion_sql import silver_select_sql
+from ppm_resources.lakehouse import LocalLakehouse, load_sql
+from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_resources.paths import config_dir, sql_dir
+
+FILES = {
+    "gold/budget_vs_actual.sql": {"period": "2025-03-01", "reporting_currency": "USD"},
+    "gold/budget_vs_actual_exclusions.sql": {"reporting_currency": "USD"},
+    "gold/project_health.sql": {"as_of": "2025-06-15", "reporting_currency": "USD"},
+    "gold/forecast.sql": {"as_of": "2025-06-15", "reporting_currency": "USD"},
+}
+SHARED = re.compile(r"-- <shared:(?P<name>\w+)>.*?-- </shared:(?P=name)>", re.DOTALL)
+
+
+def test_shared_blocks_are_identical_in_every_file():
+    blocks: dict[str, set[str]] = {}
+    for path in sorted((sql_dir() / "gold").glob("*.sql")):
+        for match in SHARED.finditer(path.read_text(encoding="utf-8")):
+            blocks.setdefault(match["name"], set()).add(match[0])
+    assert set(blocks) == {"line_facts", "project_budgets"}
+    for name, versions in blocks.items():
+        assert len(versions) == 1, f"the shared block {name!r} differs between sql/gold files"
+
+
+def test_parameters_are_exactly_the_documented_ones():
+    for path, params in FILES.items():
+        text = load_sql(path).text
+        used = set(re.findall(r"(?<![:\w]):([a-z_]+)\b", re.sub(r"--[^\n]*", "", text)))
+        assert used == set(params), path
+
+
+@pytest.fixture(scope="module")
+def empty_real_silver(tmp_path_factory) -> LocalLakehouse:
+    """Silver tables built by the real silver SQL (from the mapping) over an empty bronze, plus real FX."""
+    lakehouse = LocalLakehouse(root=str(tmp_path_factory.mktemp("real_silver")))
+    lakehouse.append(
+        "bronze.notion_raw_pages",
+        notion_raw_pages_table([], synced_at=None, sync_run_id="", complete_before=None),
+    )
+    mapping = load_notion_mapping()
+    for name, database in mapping.databases.items():
+        lakehouse.replace(database.silver_table_name, silver_select_sql(name, database))
+    lakehouse.replace("silver.fx_rates", fx_rates_table(load_fx_rates(config_dir() / "fx_rates.yaml")))
+    return lakehouse
+
+
+@pytest.mark.parametrize("path", sorted(FILES))
+def test_runs_on_the_silver_tables_the_mapping_produces(empty_real_silver, path):
+    result = empty_real_silver.query(load_sql(path), params=FILES[path])
+    assert result.num_rows == 0
