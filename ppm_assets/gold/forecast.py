@@ -29,7 +29,7 @@ SQL = "gold/forecast.sql"
     description=(
         "Per live project, as of a reference date: estimate at completion = actual to date + average monthly "
         "actual of the last 3 months x months left, projected overrun against the budget total, and the "
-        "projected cumulative spend for each month up to the end date (docs/data-dictionary.md, "Gold finance marts")."
+        "projected cumulative spend for each month up to the end date (docs/data-dictionary.md, section Gold finance marts)."
     ),
     metadata={"sql": f"sql/{SQL}"},
 )

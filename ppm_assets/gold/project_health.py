@@ -28,7 +28,7 @@ SQL = "gold/project_health.sql"
     description=(
         "Per live project, as of a reference date: a 0-100 health score and RAG (green >= 75, amber >= 50, "
         "red < 50) from budget burn vs elapsed time, open risks (severity x probability), overdue actions "
-        "and schedule slip; each driver and its penalty is a column (docs/data-dictionary.md, "Gold finance marts")."
+        "and schedule slip; each driver and its penalty is a column (docs/data-dictionary.md, section Gold finance marts)."
     ),
     metadata={"sql": f"sql/{SQL}"},
 )
