@@ -121,7 +121,7 @@ def sync_database(name: str, full_sync: bool, dry_run: bool) -> None:
 @click.option("--skip-materialize", is_flag=True, help="Start the UI without materializing first.")
 def demo(port: int, sandbox_port: int, skip_materialize: bool) -> None:
     """Start the sandbox, materialize everything once, then serve the Dagster UI until Ctrl-C."""
-    from ppm_assets.demo import background, dagster_dev_command, sandbox_command, wait_for_http
+    from ppm_assets.demo import background, dagster_dev_command, interrupt, sandbox_command, wait_for_http
     from ppm_resources.paths import project_root
 
     home = ensure_dagster_home()
@@ -144,6 +144,8 @@ def demo(port: int, sandbox_port: int, skip_materialize: bool) -> None:
                     time.sleep(1)
             except KeyboardInterrupt:
                 click.echo("stopping ...")
+            finally:
+                interrupt(dagster, sandbox)  # both shut down at once; the with-blocks wait for them
 
 
 def _run_child(args: list[str], env: dict[str, str]) -> int:

@@ -33,13 +33,25 @@ def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen[bytes] |
     raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
-def stop(process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
-    """SIGINT the process group (what `dagster dev` expects), then escalate if it lingers."""
-    if process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGINT, timeout_s), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
+_interrupted: set[int] = set()
+
+
+def interrupt(*processes: subprocess.Popen[bytes]) -> None:
+    """SIGINT each process group once (what `dagster dev` expects), so several children stop in parallel."""
+    for process in processes:
+        if process.poll() is None and process.pid not in _interrupted:
+            _interrupted.add(process.pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+
+
+def stop(process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """Interrupt the process group, then escalate to SIGTERM and SIGKILL if it lingers."""
+    interrupt(process)
+    for sig, wait in ((None, timeout_s), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        if sig is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
         try:
             process.wait(wait)
             return

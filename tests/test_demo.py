@@ -62,7 +62,7 @@ def test_demo_serves_the_ui_with_data_and_stops_on_sigint(tmp_path):
         assert httpx.get(f"http://127.0.0.1:{sandbox_port}/healthz", timeout=5).status_code == 200
     finally:
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(60)
+        process.wait(120)
     assert process.returncode == 0
     with socket.socket() as probe:  # the UI port is free again: dagster dev stopped with the demo
         assert probe.connect_ex(("127.0.0.1", ui_port)) != 0
