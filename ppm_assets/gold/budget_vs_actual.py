@@ -5,6 +5,7 @@ from datetime import date
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ppm_assets.gold.reporting import (
     FINANCE_INPUTS,
@@ -33,21 +34,23 @@ EXCLUSION_REASONS = (
 monthly_periods = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
 
 
-def period_totals(lakehouse: Lakehouse, period: date) -> dict[str, object]:
-    """Budget, actual and variance of one written period (over programs; every dimension sums the same)."""
-    row = lakehouse.query(
-        f"""
-        SELECT
-          sum(CASE WHEN dimension = 'program' AND metric_name = 'budget' THEN value END) AS total_budget,
-          sum(CASE WHEN dimension = 'program' AND metric_name = 'actual' THEN value END) AS total_actual,
-          sum(CASE WHEN dimension = 'program' AND metric_name = 'variance' THEN value END) AS total_variance,
-          count(CASE WHEN dimension = 'project' AND metric_name = 'budget' THEN 1 END) AS projects
-        FROM {TABLE}
-        WHERE period = CAST(:period AS DATE)
-        """,
-        params={"period": period.isoformat()},
-    ).to_pylist()[0]
-    return row
+def period_totals(rows: pa.Table) -> dict[str, object]:
+    """Budget, actual and variance of one month's rows (over programs; every dimension sums the same)."""
+    programs = rows.filter(pc.equal(rows["dimension"], "program"))
+
+    def total(metric: str) -> object:
+        values = programs.filter(pc.equal(programs["metric_name"], metric))["value"]
+        return pc.sum(values).as_py() if len(values) else None
+
+    projects = rows.filter(
+        pc.and_(pc.equal(rows["dimension"], "project"), pc.equal(rows["metric_name"], "budget"))
+    )
+    return {
+        "total_budget": total("budget"),
+        "total_actual": total("actual"),
+        "total_variance": total("variance"),
+        "projects": projects.num_rows,
+    }
 
 
 def exclusions_by_period(exclusions: pa.Table, period: date) -> Counter[str]:
@@ -81,21 +84,22 @@ def budget_vs_actual(
 ) -> dg.MaterializeResult:
     sql = load_sql(SQL)
     currency = reporting.currency
+    keys = list(context.partition_keys)  # one key, or every key of a single-run backfill
     exclusions = lakehouse.query(load_sql(EXCLUSIONS_SQL), params={"reporting_currency": currency})
+    # One query for the whole range, then one atomic partition write per month from its slice.
+    result = lakehouse.query(
+        sql, params={"period_start": keys[0], "period_end": keys[-1], "reporting_currency": currency}
+    )
     rows_written = 0
-    for key in context.partition_keys:  # one key, or every key of a single-run backfill
+    for key in keys:
         period = date.fromisoformat(key)
-        write = lakehouse.replace_partition(
-            TABLE, "period", period, sql, params={"period": key, "reporting_currency": currency}
-        )
+        month = result.filter(pc.equal(result["period"], pa.scalar(period, pa.date32())))
+        write = lakehouse.replace_partition(TABLE, "period", period, month)
         rows_written += write.rows_written
-        totals = period_totals(lakehouse, period)
+        totals = period_totals(month)
         excluded = exclusions_by_period(exclusions, period)
-        preview = lakehouse.query(
-            f"SELECT dimension_value AS program, metric_name, value, unit FROM {TABLE} "
-            "WHERE period = CAST(:period AS DATE) AND dimension = 'program' "
-            "ORDER BY dimension_value, metric_id",
-            params={"period": key},
+        programs = month.filter(pc.equal(month["dimension"], "program")).select(
+            ["dimension_value", "metric_name", "value", "unit"]
         )
         context.log.info(
             "%s %s: %d rows, budget %s, actual %s %s; %d excluded lines",
@@ -119,7 +123,9 @@ def budget_vs_actual(
                     f"excluded_{reason}": dg.MetadataValue.int(excluded[reason])
                     for reason in EXCLUSION_REASONS
                 },
-                "preview": markdown_preview(preview, limit=40),
+                "preview": markdown_preview(
+                    programs.rename_columns(["program", "metric_name", "value", "unit"]), limit=40
+                ),
             },
             partition_key=key,
         )

@@ -12,7 +12,8 @@ EXCLUSIONS = load_sql("gold/budget_vs_actual_exclusions.sql")
 
 
 def run(lakehouse, period: str, currency: str = "USD") -> list[dict]:
-    return lakehouse.query(SQL, params={"period": period, "reporting_currency": currency}).to_pylist()
+    params = {"period_start": period, "period_end": period, "reporting_currency": currency}
+    return lakehouse.query(SQL, params=params).to_pylist()
 
 
 def values(rows: list[dict]) -> dict[tuple[str, str, str], D | None]:
@@ -137,3 +138,11 @@ def test_excluded_lines_are_in_no_dimension(silver_lakehouse):
     # Every excluded line is committed in March; none of their projects or programs shows up.
     keys = {r["dimension_key"] for r in run(silver_lakehouse, "2025-03-01")}
     assert not {"p3", "p4", "p5", "p-ghost", "g3"} & keys
+
+
+def test_one_range_query_equals_the_months_queried_one_by_one(silver_lakehouse):
+    months = ["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01"]
+    params = {"period_start": months[0], "period_end": months[-1], "reporting_currency": "USD"}
+    ranged = silver_lakehouse.query(SQL, params=params).to_pylist()
+    one_by_one = [row for month in months for row in run(silver_lakehouse, month)]
+    assert ranged == one_by_one

@@ -12,7 +12,11 @@ from ppm_resources.notion_mapping import load_notion_mapping
 from ppm_resources.paths import config_dir, sql_dir
 
 FILES = {
-    "gold/budget_vs_actual.sql": {"period": "2025-03-01", "reporting_currency": "USD"},
+    "gold/budget_vs_actual.sql": {
+        "period_start": "2025-01-01",
+        "period_end": "2025-03-01",
+        "reporting_currency": "USD",
+    },
     "gold/budget_vs_actual_exclusions.sql": {"reporting_currency": "USD"},
     "gold/project_health.sql": {"as_of": "2025-06-15", "reporting_currency": "USD"},
     "gold/forecast.sql": {"as_of": "2025-06-15", "reporting_currency": "USD"},
