@@ -22,15 +22,16 @@ class Drift:
     observed: bool  # False: no bronze row yet, nothing to compare
 
 
-def newest_property_names_sql(database_name: str) -> str:
+def newest_property_names_sql(database_name: str, candidates: int = 20) -> str:
+    """Key sets of the newest rows of a database. Tombstones (empty maps) are skipped by the caller: testing
+    map sizes here would unpack the maps of every row instead of the few the top-N keeps."""
     name = database_name.replace("'", "''")
     return f"""
 SELECT map_keys(properties) AS scalar_keys, map_keys(property_lists) AS list_keys
 FROM {BRONZE}
 WHERE database_name = '{name}' AND NOT coalesce(deleted, false)
-  AND size(map_keys(properties)) + size(map_keys(property_lists)) > 0
 ORDER BY synced_at DESC, last_edited_time DESC
-LIMIT 1
+LIMIT {int(candidates)}
 """
 
 
@@ -48,11 +49,11 @@ def compare(database: DatabaseMapping, present: set[str], source: str) -> Drift:
 def detect_drift(lakehouse: Lakehouse, database_name: str, database: DatabaseMapping, source: str) -> Drift:
     if not lakehouse.exists(BRONZE):
         return Drift([], [], observed=False)
-    rows = lakehouse.query(newest_property_names_sql(database_name)).to_pylist()
-    if not rows:
-        return Drift([], [], observed=False)
-    present = set(rows[0]["scalar_keys"] or []) | set(rows[0]["list_keys"] or [])
-    return compare(database, present, source)
+    for row in lakehouse.query(newest_property_names_sql(database_name)).to_pylist():
+        present = set(row["scalar_keys"] or []) | set(row["list_keys"] or [])
+        if present:
+            return compare(database, present, source)
+    return Drift([], [], observed=False)
 
 
 def notion_schema_drift_check(
