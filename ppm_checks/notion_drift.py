@@ -23,16 +23,24 @@ class Drift:
 
 
 def newest_property_names_sql(database_name: str, candidates: int = 20) -> str:
-    """Key sets of the newest rows of a database. Tombstones (empty maps) are skipped by the caller: testing
-    map sizes here would unpack the maps of every row instead of the few the top-N keeps."""
+    """Key sets of a few of the newest rows of a database, from its latest sync only (parameter `:newest`).
+
+    The literal `synced_at` filter lets the scan skip every older file, so the map columns of the
+    history are never read; tombstones (empty maps) are skipped by the caller.
+    """
     name = database_name.replace("'", "''")
     return f"""
 SELECT map_keys(properties) AS scalar_keys, map_keys(property_lists) AS list_keys
 FROM {BRONZE}
-WHERE database_name = '{name}' AND NOT coalesce(deleted, false)
-ORDER BY synced_at DESC, last_edited_time DESC
+WHERE database_name = '{name}' AND synced_at = CAST(:newest AS TIMESTAMP) AND NOT coalesce(deleted, false)
+ORDER BY last_edited_time DESC
 LIMIT {int(candidates)}
 """
+
+
+def newest_sync_sql(database_name: str) -> str:
+    name = database_name.replace("'", "''")
+    return f"SELECT max(synced_at) AS newest FROM {BRONZE} WHERE database_name = '{name}' AND NOT coalesce(deleted, false)"
 
 
 def compare(database: DatabaseMapping, present: set[str], source: str) -> Drift:
@@ -49,7 +57,11 @@ def compare(database: DatabaseMapping, present: set[str], source: str) -> Drift:
 def detect_drift(lakehouse: Lakehouse, database_name: str, database: DatabaseMapping, source: str) -> Drift:
     if not lakehouse.exists(BRONZE):
         return Drift([], [], observed=False)
-    for row in lakehouse.query(newest_property_names_sql(database_name)).to_pylist():
+    newest = lakehouse.query(newest_sync_sql(database_name)).to_pylist()[0]["newest"]
+    if newest is None:
+        return Drift([], [], observed=False)
+    params = {"newest": newest.isoformat()}
+    for row in lakehouse.query(newest_property_names_sql(database_name), params=params).to_pylist():
         present = set(row["scalar_keys"] or []) | set(row["list_keys"] or [])
         if present:
             return compare(database, present, source)
