@@ -8,7 +8,10 @@ from ppm_assets import bronze, gold, silver
 from ppm_resources import build_resources
 
 defs = dg.Definitions.merge(
-    dg.Definitions(assets=[*bronze.assets, *silver.assets, *gold.assets], resources=build_resources()),
+    dg.Definitions(
+        assets=[*bronze.assets, *silver.assets, *gold.assets, *gold.quality_assets],
+        resources=build_resources(),
+    ),
     ppm_checks.defs,
     ppm_sensors.defs,
 )

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from ppm_checks.rules import notion_url
 from ppm_checks.sql import key_violations_sql
 from ppm_resources.lakehouse import Lakehouse
 
@@ -24,14 +25,26 @@ def key_unique_not_null_check(
     def _check(lakehouse: Lakehouse) -> dg.AssetCheckResult:
         row = lakehouse.query(sql).to_pylist()[0]
         failing = int(row["failing_rows"])
+        sample_keys = sorted(row["sample_keys"] or [])
+        metadata = {
+            "failing_rows": dg.MetadataValue.int(failing),
+            "total_rows": dg.MetadataValue.int(int(row["total_rows"])),
+            "sample_keys": dg.MetadataValue.json(sample_keys),
+        }
+        if key_columns == ["page_id"]:  # Notion pages: link the samples
+            metadata["sample_urls"] = dg.MetadataValue.json(
+                [notion_url(key) for key in sample_keys if key != "<null>"]
+            )
         return dg.AssetCheckResult(
             passed=failing == 0,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "failing_rows": dg.MetadataValue.int(failing),
-                "total_rows": dg.MetadataValue.int(int(row["total_rows"])),
-                "sample_keys": dg.MetadataValue.json(list(row["sample_keys"] or [])),
-            },
+            description=(
+                f"{failing} rows of {table} have a NULL or duplicated ({', '.join(key_columns)}): downstream "
+                "assets of this run were not materialized."
+                if failing
+                else None
+            ),
+            metadata=metadata,
         )
 
     return _check

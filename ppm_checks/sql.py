@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from ppm_checks.rules import RowRule
 from ppm_resources.lakehouse import parse_table_name
 
 
@@ -36,4 +41,73 @@ SELECT
   (SELECT coalesce(sum(row_count), 0) FROM failing) AS failing_rows,
   (SELECT count(*) FROM keyed) AS total_rows,
   (SELECT collect_list(key_text) FROM (SELECT key_text FROM failing ORDER BY key_text LIMIT {int(sample_limit)})) AS sample_keys
+"""
+
+
+def quote(column: str) -> str:
+    """A column name as a quoted identifier (snake case only: names come from config files)."""
+    return _quote(column)
+
+
+def sql_string(value: str) -> str:
+    """A string literal in the Databricks dialect."""
+    return exp.Literal.string(value).sql(dialect="databricks")
+
+
+#: Pseudo-rules of `row_rules_sql`'s result carrying the table's totals.
+LIVE_ROWS = "__live_rows__"
+FAILING_ANY = "__failing_any_rule__"
+
+
+def _live_rows_cte(table: str) -> str:
+    parse_table_name(table)
+    return f"live AS (\n  SELECT * FROM {table} WHERE NOT coalesce(is_archived, false)\n)"
+
+
+def _failures_select(rule: RowRule) -> str:
+    """The failing live rows of one rule (over the `live` CTE): rule, page_id, notion_url, value."""
+    joins = f" {rule.joins}" if rule.joins else ""
+    return (
+        f"  SELECT {sql_string(rule.name)} AS rule, t.page_id, t.notion_url, CAST({rule.value} AS STRING) AS value\n"
+        f"  FROM live t{joins}\n"
+        f"  WHERE {rule.condition}"
+    )
+
+
+def rule_failures_sql(rule: RowRule) -> str:
+    """Every live row of `rule.table` that breaks `rule` (page_id, notion_url, value), by page id."""
+    return f"WITH {_live_rows_cte(rule.table)}\n{_failures_select(rule)}\nORDER BY page_id\n"
+
+
+def row_rules_sql(table: str, rules: Sequence[RowRule], sample_limit: int = 10) -> str:
+    """One statement evaluating every row-level rule of `table` over its live rows (not archived).
+
+    Result columns `rule, failing_rows, page_id, notion_url, value`: per failing rule, up to `sample_limit`
+    rows (lowest page ids first) each carrying the rule's failing-row count; plus a `__live_rows__` row (live
+    rows of the table) and a `__failing_any_rule__` row (live rows breaking at least one rule).
+    """
+    failing = (
+        "\n  UNION ALL\n".join(_failures_select(rule) for rule in rules)
+        if rules
+        else "  SELECT CAST(NULL AS STRING) AS rule, page_id, notion_url, CAST(NULL AS STRING) AS value\n"
+        "  FROM live WHERE false"
+    )
+    return f"""
+WITH {_live_rows_cte(table)},
+failing AS (
+{failing}
+),
+ranked AS (
+  SELECT rule, page_id, notion_url, value,
+    count(*) OVER (PARTITION BY rule) AS failing_rows,
+    row_number() OVER (PARTITION BY rule ORDER BY page_id) AS sample_rank
+  FROM failing
+)
+SELECT rule, failing_rows, page_id, notion_url, value FROM ranked WHERE sample_rank <= {int(sample_limit)}
+UNION ALL
+SELECT '{LIVE_ROWS}' AS rule, count(*) AS failing_rows, NULL AS page_id, NULL AS notion_url, NULL AS value FROM live
+UNION ALL
+SELECT '{FAILING_ANY}' AS rule, count(DISTINCT page_id) AS failing_rows, NULL AS page_id, NULL AS notion_url,
+  NULL AS value
+FROM failing
 """
