@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -124,6 +125,10 @@ def demo(port: int, sandbox_port: int, skip_materialize: bool) -> None:
     from ppm_assets.demo import background, dagster_dev_command, interrupt, sandbox_command, wait_for_http
     from ppm_resources.paths import project_root
 
+    # Started with `&` from a non-interactive shell, we inherit an *ignored* SIGINT, and so would our children:
+    # handle it (children then start with the default action) and treat SIGTERM the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     home = ensure_dagster_home()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     env = {**os.environ, "DAGSTER_HOME": str(home), "PPM_SANDBOX_URL": sandbox_url}
