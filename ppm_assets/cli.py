@@ -62,8 +62,8 @@ def _run(
     click.echo(
         f"{'runs' if len(summary.run_ids) > 1 else 'run'} {summary.run_id}: {'succeeded' if summary.success else 'FAILED'} in {summary.seconds:.1f} s, "
         f"{len(summary.asset_keys)} assets materialized ({summary.materializations} partitions), "
-        f"checks {summary.checks_passed} passed / "
-        f"{summary.checks_failed} failed"
+        f"checks {summary.checks_passed} passed / {summary.checks_failed} failed"
+        f" ({summary.checks_failed_warn} of them WARN)"
     )
     for error in summary.errors:
         click.secho(f"  {error}", fg="red", err=True)

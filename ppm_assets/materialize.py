@@ -29,6 +29,7 @@ class MaterializeSummary:
     materializations: int = 0  # one per asset partition
     checks_passed: int = 0
     checks_failed: int = 0
+    checks_failed_warn: int = 0  # of checks_failed: WARN severity (row-level defects, drift)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -139,6 +140,9 @@ def _add(summary: MaterializeSummary, result: dg.ExecuteInProcessResult) -> None
     summary.materializations += len(materialized)
     summary.checks_passed += sum(1 for c in checks if c.passed)
     summary.checks_failed += sum(1 for c in checks if not c.passed)
+    summary.checks_failed_warn += sum(
+        1 for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN
+    )
     summary.errors += [
         f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
         for e in events
