@@ -15,6 +15,7 @@ Transpiled text is cached by source text, so a query run every few minutes is pa
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,15 +47,28 @@ def as_source(sql: SqlLike) -> SqlSource:
     return sql if isinstance(sql, SqlSource) else SqlSource(sql)
 
 
+_INCLUDE = re.compile(r"^[ \t]*--[ \t]*include:[ \t]*(?P<path>\S+)[ \t]*$", re.MULTILINE)
+
+
 def load_sql(relative_path: str, root: Path | None = None) -> SqlSource:
-    """Read `sql/<relative_path>` (e.g. `gold/budget_vs_actual.sql`)."""
+    """Read `sql/<relative_path>` (e.g. `gold/budget_vs_actual.sql`), expanding `-- include: <path>` lines.
+
+    An include line is replaced by that file's text (itself expanded), so common table expressions shared by
+    several statements live in one file while every statement stays whole for the engine.
+    """
     base = root or sql_dir()
+    return SqlSource(_expand(relative_path, base, ()), origin=f"sql/{relative_path}")
+
+
+def _expand(relative_path: str, base: Path, including: tuple[str, ...]) -> str:
     path = base / relative_path
     if not path.is_file():
-        raise FileNotFoundError(
-            f"SQL file {path} does not exist (looked up as {relative_path!r} under {base})"
-        )
-    return SqlSource(path.read_text(encoding="utf-8"), origin=f"sql/{relative_path}")
+        via = f" (included by sql/{including[-1]})" if including else ""
+        raise FileNotFoundError(f"SQL file {path} does not exist{via}")
+    if relative_path in including:
+        raise ValueError(f"SQL include cycle: {' -> '.join((*including, relative_path))}")
+    text = path.read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: _expand(m["path"], base, (*including, relative_path)).rstrip("\n"), text)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 -- Data-quality rule `totals_reconcile_across_dimensions` on gold.budget_vs_actual. Databricks SQL, no parameters.
 -- For every period and every additive metric (budget, actual, variance) the totals over programs, projects and
 -- categories must be equal: every line in the mart has one program, one project and one category, and amounts
--- are rounded per line before they are summed (docs/gold-formulas.md). One row per (period, metric), with the
+-- are rounded per line before they are summed (docs/data-dictionary.md (Gold finance marts)). One row per (period, metric), with the
 -- three totals and whether they agree. variance_pct is a ratio, not additive, so it is not compared.
 WITH totals AS (
   SELECT

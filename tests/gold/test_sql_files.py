@@ -21,17 +21,16 @@ FILES = {
     "gold/project_health.sql": {"as_of": "2025-06-15", "reporting_currency": "USD"},
     "gold/forecast.sql": {"as_of": "2025-06-15", "reporting_currency": "USD"},
 }
-SHARED = re.compile(r"-- <shared:(?P<name>\w+)>.*?-- </shared:(?P=name)>", re.DOTALL)
 
 
-def test_shared_blocks_are_identical_in_every_file():
-    blocks: dict[str, set[str]] = {}
-    for path in sorted((sql_dir() / "gold").glob("*.sql")):
-        for match in SHARED.finditer(path.read_text(encoding="utf-8")):
-            blocks.setdefault(match["name"], set()).add(match[0])
-    assert set(blocks) == {"line_facts", "project_budgets"}
-    for name, versions in blocks.items():
-        assert len(versions) == 1, f"the shared block {name!r} differs between sql/gold files"
+def test_line_facts_are_defined_once_and_included_everywhere():
+    fragments = sorted(p.name for p in (sql_dir() / "gold" / "fragments").glob("*.sql"))
+    assert fragments == ["line_facts.sql", "project_budgets.sql"]
+    for path in FILES:
+        raw = (sql_dir() / path).read_text(encoding="utf-8")
+        assert "-- include: gold/fragments/line_facts.sql" in raw, path
+        assert "line_facts AS (" not in raw, path  # the definition lives in the fragment only
+        assert "line_facts AS (" in load_sql(path).text, path
 
 
 def test_parameters_are_exactly_the_documented_ones():

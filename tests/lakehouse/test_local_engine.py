@@ -179,3 +179,22 @@ def test_transpiled_text_is_cached():
     assert first is second
     assert _transpile.cache_info().hits >= before + 1
     assert [t.name for t in first.tables] == ["bronze.pages"]
+
+
+def test_sql_includes_expand_and_cycles_are_refused(tmp_path, lakehouse):
+    from ppm_resources.lakehouse import load_sql
+
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "numbers.sql").write_text("numbers AS (SELECT 1 AS n UNION ALL SELECT 2)\n")
+    (tmp_path / "total.sql").write_text(
+        "WITH\n-- include: parts/numbers.sql\nSELECT sum(n) AS total FROM numbers\n"
+    )
+    source = load_sql("total.sql", root=tmp_path)
+    assert source.origin == "sql/total.sql"
+    assert lakehouse.query(source).to_pylist() == [{"total": 3}]
+    (tmp_path / "loop.sql").write_text("-- include: loop.sql\n")
+    with pytest.raises(ValueError, match=r"include cycle: loop\.sql -> loop\.sql"):
+        load_sql("loop.sql", root=tmp_path)
+    (tmp_path / "broken.sql").write_text("-- include: parts/missing.sql\n")
+    with pytest.raises(FileNotFoundError, match=r"included by sql/broken\.sql"):
+        load_sql("broken.sql", root=tmp_path)
