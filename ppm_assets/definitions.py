@@ -9,7 +9,10 @@ from ppm_resources import build_resources
 
 defs = dg.Definitions.merge(
     dg.Definitions(
-        assets=[*bronze.assets, *silver.assets, *gold.assets, *gold.quality_assets],
+        # Freshness policies (DESIGN §6) are applied here, in one place, not on each asset.
+        assets=ppm_sensors.apply_freshness(
+            [*bronze.assets, *silver.assets, *gold.assets, *gold.quality_assets]
+        ),
         resources=build_resources(),
     ),
     ppm_checks.defs,

@@ -1,20 +1,26 @@
-"""Jobs, schedules and sensors; `defs` is this package's piece."""
+"""Jobs, schedules and sensors; `defs` is this package's piece.
+
+jobs.py           notion_sync / notion_full_resync / notion_dry_run / dq_checks / gold_hourly / reference_data
+schedules.py      daily Notion reconciliation (02:00 UTC), hourly gold, daily reference data
+notion_change.py  Notion change sensor (one probe per database, runs only for changed partitions)
+alerting.py       run failure sensor (JSON log line + optional Slack/Teams webhook)
+automation.py     the AutomationConditionSensor evaluating `automation_condition`s
+freshness.py      DESIGN §6 freshness policies: `apply_freshness(assets)`
+"""
 
 import dagster as dg
 
-reference_data_job = dg.define_asset_job(
-    name="reference_data",
-    selection=dg.AssetSelection.assets(["silver", "fx_rates"]),
-    description="Reload reference data (FX rates) from config/.",
+from ppm_sensors.alerting import run_failure_alert
+from ppm_sensors.automation import automation_sensor
+from ppm_sensors.freshness import FRESHNESS_RULES, apply_freshness, freshness_policy_for, with_freshness
+from ppm_sensors.jobs import jobs
+from ppm_sensors.notion_change import notion_change_sensor
+from ppm_sensors.schedules import schedules
+
+defs = dg.Definitions(
+    jobs=jobs,
+    schedules=schedules,
+    sensors=[notion_change_sensor, run_failure_alert, automation_sensor],
 )
 
-reference_data_daily = dg.ScheduleDefinition(
-    name="reference_data_daily",
-    job=reference_data_job,
-    cron_schedule="0 5 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="FX rates change monthly; a daily reload picks up config edits without anyone remembering.",
-)
-
-defs = dg.Definitions(jobs=[reference_data_job], schedules=[reference_data_daily])
+__all__ = ["FRESHNESS_RULES", "apply_freshness", "defs", "freshness_policy_for", "with_freshness"]

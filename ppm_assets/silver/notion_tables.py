@@ -27,6 +27,8 @@ def notion_silver_asset(database_name: str, database: DatabaseMapping, source: s
             "is_archived = true; row-level defects are listed in dq_flags."
         ),
         metadata={"notion_database": database_name, "mapping": source},
+        # Rebuilt whenever its bronze partition changes (a sync run rebuilds it anyway; this covers bronze-only runs).
+        automation_condition=dg.AutomationCondition.eager(),
     )
     def _silver_table(context: dg.AssetExecutionContext, lakehouse: Lakehouse) -> dg.MaterializeResult:
         sql = SqlSource(silver_select_sql(database_name, database), origin=f"{source} ({database_name})")

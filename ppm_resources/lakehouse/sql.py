@@ -153,15 +153,17 @@ _TRUNC_UNITS = {
 
 
 def _spark_date_semantics(tree: exp.Expression) -> None:
-    """Spark result types DuckDB does not share: `date_add`/`date_sub`/`trunc` give DATE, `count_if` BIGINT."""
+    """Spark results DuckDB does not share: `date_add`/`date_sub`/`trunc` give DATE, `count_if` a BIGINT (0 on no rows)."""
     for node in list(tree.find_all(exp.DateTrunc, exp.TimestampTrunc)):
         unit = node.args.get("unit")
         if unit is not None and unit.name.upper() in _TRUNC_UNITS:
             node.set("unit", exp.Literal.string(_TRUNC_UNITS[unit.name.upper()]))
     for node in list(tree.find_all(exp.TsOrDsAdd, exp.DateTrunc)):
         node.replace(exp.cast(node.copy(), exp.DataType.Type.DATE))
-    for node in list(tree.find_all(exp.CountIf)):  # Spark: BIGINT; DuckDB: HUGEINT
-        node.replace(exp.cast(node.copy(), exp.DataType.Type.BIGINT))
+    for node in list(tree.find_all(exp.CountIf)):  # Spark: BIGINT, 0 over no rows; DuckDB: HUGEINT, NULL
+        node.replace(
+            exp.cast(exp.func("coalesce", node.copy(), exp.Literal.number(0)), exp.DataType.Type.BIGINT)
+        )
 
 
 @functools.lru_cache(maxsize=1024)

@@ -180,3 +180,10 @@ def test_sequence_explode_and_collect_list(lakehouse):
         "get_json_object('{\"a\": {\"b\": 7}}', '$.a.b') AS b FROM bronze.notion_raw_pages",
     )
     assert row == {"names": ["Alpha", "Alpha v2", "Beta", "Gamma"], "b": "7"}
+
+
+def test_count_if_is_a_bigint_and_zero_over_no_rows(lakehouse):
+    assert one(lakehouse, "SELECT count_if(page_id = 'p1') AS n FROM bronze.notion_raw_pages") == {"n": 2}
+    assert one(
+        lakehouse, "SELECT count_if(page_id = 'p1') AS n FROM bronze.notion_raw_pages WHERE false"
+    ) == {"n": 0}

@@ -1,0 +1,49 @@
+"""Schedules (DESIGN §6): daily Notion reconciliation, hourly gold, daily reference data."""
+
+import dagster as dg
+
+from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_sensors.jobs import FULL_SYNC_CONFIG, gold_hourly_job, notion_full_resync_job, reference_data_job
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dg.schedule(
+    name="notion_daily_reconciliation",
+    job=notion_full_resync_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Nightly full resync of every Notion database in one run (the bronze asset's single-run "
+    "backfill policy syncs them concurrently under one rate limiter): catches deletions and formula drift.",
+)
+def notion_daily_reconciliation(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    names = load_notion_mapping().names
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d") if context.scheduled_execution_time else ""
+    return dg.RunRequest(
+        run_key=f"reconciliation:{day}",
+        run_config=FULL_SYNC_CONFIG,
+        tags={RANGE_START: names[0], RANGE_END: names[-1], "ppm/trigger": "daily_reconciliation"},
+    )
+
+
+gold_hourly = dg.ScheduleDefinition(
+    name="gold_hourly",
+    job=gold_hourly_job,
+    cron_schedule="0 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Hourly gold (freshness policy: 2 h).",
+)
+
+reference_data_daily = dg.ScheduleDefinition(
+    name="reference_data_daily",
+    job=reference_data_job,
+    cron_schedule="0 5 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="FX rates change monthly; a daily reload picks up config edits without anyone remembering.",
+)
+
+schedules = [notion_daily_reconciliation, gold_hourly, reference_data_daily]

@@ -1,0 +1,82 @@
+"""The real jobs run the way their triggers request them: the nightly range run and a sensor's partition run."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from ppm_assets.definitions import defs
+from ppm_resources.lakehouse import LocalLakehouse
+from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_resources.notion_resource import NotionResource
+from ppm_sandbox import SandboxServer
+from ppm_sensors.jobs import notion_dry_run_job, notion_full_resync_job, notion_sync_job
+from ppm_sensors.schedules import notion_daily_reconciliation
+
+
+def _job(sandbox: SandboxServer, tmp_path: Path, job: dg.UnresolvedAssetJobDefinition) -> dg.JobDefinition:
+    resources = {
+        "lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")),
+        "notion": NotionResource(
+            base_url=sandbox.notion_url,
+            token=f"secret_{uuid.uuid4().hex}",
+            lookup_by_title=True,
+            rate_limit_rps=500,
+            rate_limit_burst=100,
+        ),
+    }
+    local = dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=[job],
+        resources={**(defs.resources or {}), **resources},
+    )
+    return local.resolve_job_def(job.name)
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def test_nightly_reconciliation_request_runs_full_sync_of_every_database(
+    clean_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    request = notion_daily_reconciliation(
+        dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, 2, tzinfo=UTC))
+    )
+    job = _job(clean_sandbox, tmp_path, notion_full_resync_job)
+    result = job.execute_in_process(run_config=request.run_config, tags=request.tags)
+    assert result.success
+    assert {"bronze/notion_raw_pages", "silver/budget_lines", "silver/actions"} <= _materialized(result)
+    [raw] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["bronze", "notion_raw_pages"])
+    ][:1]
+    assert raw.materialization.metadata["full_sync"].value is True
+
+
+def test_sensor_partition_run_syncs_one_database(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+    names = load_notion_mapping().names
+    tags = {"dagster/asset_partition_range_start": names[0], "dagster/asset_partition_range_end": names[-1]}
+    job = _job(clean_sandbox, tmp_path, notion_sync_job)
+    assert job.execute_in_process(tags=tags).success
+    result = job.execute_in_process(partition_key="risks")
+    assert result.success
+    raws = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "bronze"]
+    assert {e.partition for e in raws if e.asset_key.path[1] == "notion_raw_pages"} == {"risks"}
+
+
+def test_first_partition_run_on_an_empty_lakehouse(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+    # one database synced, the other silver tables built over no rows of theirs (count_if gives 0, not NULL)
+    assert _job(clean_sandbox, tmp_path, notion_sync_job).execute_in_process(partition_key="risks").success
+
+
+def test_dry_run_writes_nothing(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+    result = _job(clean_sandbox, tmp_path, notion_dry_run_job).execute_in_process(partition_key="risks")
+    assert result.success
+    assert "bronze/notion_raw_pages" not in _materialized(result)
+    assert not (tmp_path / "lakehouse" / "bronze" / "notion_raw_pages").exists()
