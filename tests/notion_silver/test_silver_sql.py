@@ -188,6 +188,7 @@ def test_trashed_and_deleted_pages_are_archived(silver):
 def test_row_level_defects_are_flagged_not_fatal(silver):
     assert silver["1"]["dq_flags"] == []
     assert silver["4"]["dq_flags"] == [
+        "missing:name",
         "missing:project_page_id",
         "missing:category",
         "missing:currency",
