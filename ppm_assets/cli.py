@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ppm_assets.instance import ensure_dagster_home
+from ppm_sensors.jobs import BRONZE_OP, NOTION_SELECTION_TEXT
 
 
 def _fail(message: str) -> None:
@@ -78,10 +79,6 @@ def materialize(select: str | None) -> None:
     _run(f"materializing {select or 'all assets'}", select)
 
 
-NOTION_SYNC_SELECTION = 'key:"bronze/notion_raw_pages"+ and group:notion'  # bronze + silver, not gold
-NOTION_SYNC_OP = "bronze__notion_raw_pages"
-
-
 @main.command()
 @click.option("--full-sync", is_flag=True, help="Ignore watermarks; reconcile trashed/deleted pages.")
 @click.option("--dry-run", is_flag=True, help="Fetch and validate; write nothing.")
@@ -89,8 +86,8 @@ def sync(full_sync: bool, dry_run: bool) -> None:
     """Sync every Notion database into bronze, then rebuild the silver Notion tables."""
     _run(
         f"{'full' if full_sync else 'incremental'} sync of every Notion database{' (dry run)' if dry_run else ''}",
-        NOTION_SYNC_SELECTION,
-        op_config={NOTION_SYNC_OP: {"full_sync": full_sync, "dry_run": dry_run}},
+        NOTION_SELECTION_TEXT,
+        op_config={BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run}},
         tags={"ppm/trigger": "cli"},
     )
 
@@ -111,7 +108,7 @@ def sync_database(name: str, full_sync: bool, dry_run: bool) -> None:
         f"{'full' if full_sync else 'incremental'} sync of {name}{' (dry run)' if dry_run else ''}",
         f'key:"bronze/notion_raw_pages" or key:"silver/{database.silver_table}"',
         partition=name,
-        op_config={NOTION_SYNC_OP: {"full_sync": full_sync, "dry_run": dry_run}},
+        op_config={BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run}},
         tags={"ppm/trigger": "cli"},
     )
 

@@ -7,7 +7,9 @@ BRONZE_OP = "bronze__notion_raw_pages"
 # Run retries (dagster.yaml `run_retries`) re-execute from the failed step, not from scratch.
 RETRY_TAGS = {"dagster/max_retries": "2", "dagster/retry_strategy": "FROM_FAILURE"}
 
-NOTION_SELECTION = dg.AssetSelection.from_string('key:"bronze/notion_raw_pages"+ and group:notion')
+# Bronze plus the silver Notion tables (not gold); `ppm sync` runs the same selection.
+NOTION_SELECTION_TEXT = 'key:"bronze/notion_raw_pages"+ and group:notion'
+NOTION_SELECTION = dg.AssetSelection.from_string(NOTION_SELECTION_TEXT)
 
 # Gold refreshed every hour: the unpartitioned gold tables of finance and quality. `gold/budget_vs_actual`
 # is monthly-partitioned and cannot share a run with unpartitioned assets; it has its own cadence.
