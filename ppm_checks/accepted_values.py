@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ppm_checks.rules import RowRule
-from ppm_checks.sql import quote, sql_string
+from ppm_checks.sql import quote
+from ppm_resources.lakehouse import sql_string
 
 
 def accepted_values_rule(table: str, column: str, values: Sequence[str]) -> RowRule:

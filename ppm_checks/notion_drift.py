@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from ppm_resources.lakehouse import Lakehouse
+from ppm_resources.lakehouse import Lakehouse, sql_string
 from ppm_resources.notion_mapping import DatabaseMapping
 
 BRONZE = "bronze.notion_raw_pages"
@@ -28,19 +28,19 @@ def newest_property_names_sql(database_name: str, candidates: int = 20) -> str:
     The literal `synced_at` filter lets the scan skip every older file, so the map columns of the
     history are never read; tombstones (empty maps) are skipped by the caller.
     """
-    name = database_name.replace("'", "''")
+    name = sql_string(database_name)
     return f"""
 SELECT map_keys(properties) AS scalar_keys, map_keys(property_lists) AS list_keys
 FROM {BRONZE}
-WHERE database_name = '{name}' AND synced_at = CAST(:newest AS TIMESTAMP) AND NOT coalesce(deleted, false)
+WHERE database_name = {name} AND synced_at = CAST(:newest AS TIMESTAMP) AND NOT coalesce(deleted, false)
 ORDER BY last_edited_time DESC
 LIMIT {int(candidates)}
 """
 
 
 def newest_sync_sql(database_name: str) -> str:
-    name = database_name.replace("'", "''")
-    return f"SELECT max(synced_at) AS newest FROM {BRONZE} WHERE database_name = '{name}' AND NOT coalesce(deleted, false)"
+    name = sql_string(database_name)
+    return f"SELECT max(synced_at) AS newest FROM {BRONZE} WHERE database_name = {name} AND NOT coalesce(deleted, false)"
 
 
 def compare(database: DatabaseMapping, present: set[str], source: str) -> Drift:

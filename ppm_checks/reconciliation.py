@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ppm_checks.rules import SAMPLE_LIMIT, RuleResult, Sample, Severity, notion_url
-from ppm_checks.sql import sql_string
-from ppm_resources.lakehouse import Lakehouse, load_sql, parse_table_name
+from ppm_resources.lakehouse import Lakehouse, load_sql, parse_table_name, sql_string
 
 BRONZE = "bronze.notion_raw_pages"
 GOLD_BUDGET_VS_ACTUAL = "gold.budget_vs_actual"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlglot import exp
-
 from ppm_checks.rules import RowRule
-from ppm_resources.lakehouse import parse_table_name
+from ppm_resources.lakehouse import parse_table_name, sql_string
 
 
 def _quote(column: str) -> str:
@@ -47,11 +45,6 @@ SELECT
 def quote(column: str) -> str:
     """A column name as a quoted identifier (snake case only: names come from config files)."""
     return _quote(column)
-
-
-def sql_string(value: str) -> str:
-    """A string literal in the Databricks dialect."""
-    return exp.Literal.string(value).sql(dialect="databricks")
 
 
 #: Pseudo-rules of `row_rules_sql`'s result carrying the table's totals.

@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from ppm_assets.bronze.notion_schema import notion_raw_pages_table
-from ppm_resources.lakehouse import Lakehouse, load_sql
+from ppm_resources.lakehouse import Lakehouse, load_sql, sql_string
 from ppm_resources.notion import DatabaseScan, NotionClient, bronze_row, tombstone_row
 
 TABLE = "bronze.notion_raw_pages"
@@ -96,17 +96,13 @@ class _State:
     live_ids: dict[str, set[str]]  # pages whose latest row is neither trashed nor deleted
 
 
-def _sql_list(values: list[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 def read_bronze_state(lakehouse: Lakehouse, names: list[str], *, need_live_ids: bool) -> _State:
     watermarks: dict[str, datetime | None] = dict.fromkeys(names)
     stored: dict[str, set[int]] = {name: set() for name in names}
     live_ids: dict[str, set[str]] = {name: set() for name in names}
     if not lakehouse.exists(TABLE):
         return _State(watermarks, stored, live_ids)
-    where = f"database_name IN ({_sql_list(names)})"
+    where = f"database_name IN ({', '.join(sql_string(name) for name in names)})"
     watermarks_sql = load_sql("bronze/notion_sync_watermarks.sql").text  # one definition of the watermark
     for row in lakehouse.query(
         f"SELECT database_name, watermark FROM ({watermarks_sql}) AS w WHERE {where}"

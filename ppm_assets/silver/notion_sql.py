@@ -7,8 +7,7 @@ failure), and marks trashed/deleted pages `is_archived`.
 
 from __future__ import annotations
 
-from sqlglot import exp
-
+from ppm_resources.lakehouse import sql_string
 from ppm_resources.notion_mapping import LIST_TYPES, ColumnMapping, DatabaseMapping
 
 BRONZE_TABLE = "bronze.notion_raw_pages"
@@ -20,11 +19,6 @@ _CASTS = {
     "boolean": "BOOLEAN",
     "timestamp": "TIMESTAMP",
 }
-
-
-def sql_string(value: str) -> str:
-    """A string literal in the Databricks dialect (quotes and backslashes escaped)."""
-    return exp.Literal.string(value).sql(dialect="databricks")
 
 
 def raw_value_sql(column: ColumnMapping) -> str:

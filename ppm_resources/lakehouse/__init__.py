@@ -3,7 +3,7 @@
 from ppm_resources.lakehouse.base import Lakehouse, TableInfo, TableVersion, WriteResult, parse_table_name
 from ppm_resources.lakehouse.errors import LakehouseError, SqlError, TableNotFoundError
 from ppm_resources.lakehouse.local import LocalLakehouse
-from ppm_resources.lakehouse.sql import SqlSource, load_sql, to_duckdb
+from ppm_resources.lakehouse.sql import SqlSource, load_sql, sql_string, to_duckdb
 
 __all__ = [
     "Lakehouse",
@@ -17,5 +17,6 @@ __all__ = [
     "WriteResult",
     "load_sql",
     "parse_table_name",
+    "sql_string",
     "to_duckdb",
 ]

@@ -43,6 +43,11 @@ class SqlSource:
 SqlLike = str | SqlSource
 
 
+def sql_string(value: str) -> str:
+    """A string literal in the Databricks dialect (quotes and backslashes escaped as that dialect wants)."""
+    return exp.Literal.string(value).sql(dialect=SOURCE_DIALECT)
+
+
 def as_source(sql: SqlLike) -> SqlSource:
     return sql if isinstance(sql, SqlSource) else SqlSource(sql)
 
