@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ppm_assets.instance import ensure_dagster_home
+from ppm_assets.materialize import MaterializeSummary
 from ppm_sensors.jobs import BRONZE_OP, NOTION_SELECTION_TEXT
 
 
@@ -48,10 +49,7 @@ def _run(
 
     from ppm_assets.materialize import materialize_all
 
-    try:
-        from ppm_assets.definitions import defs
-    except Exception as error:  # settings or definition errors: show the message, not a traceback
-        _fail(f"cannot load definitions: {error}")
+    defs = _load_defs()
     with dg.DagsterInstance.get() as instance:
         click.echo(f"{description} (instance {home}) ...")
         try:
@@ -60,8 +58,22 @@ def _run(
             )
         except ValueError as error:
             _fail(str(error))
+    _report(summary)
+
+
+def _load_defs() -> Any:
+    try:
+        from ppm_assets.definitions import defs
+    except Exception as error:  # settings or definition errors: show the message, not a traceback
+        _fail(f"cannot load definitions: {error}")
+    return defs
+
+
+def _report(summary: MaterializeSummary) -> None:
+    """One line per command: runs, outcome, assets, checks; each failed step's error; exit 1 on failure."""
     click.echo(
-        f"{'runs' if len(summary.run_ids) > 1 else 'run'} {summary.run_id}: {'succeeded' if summary.success else 'FAILED'} in {summary.seconds:.1f} s, "
+        f"{'runs' if len(summary.run_ids) > 1 else 'run'} {summary.run_id}: "
+        f"{'succeeded' if summary.success else 'FAILED'} in {summary.seconds:.1f} s, "
         f"{len(summary.asset_keys)} assets materialized ({summary.materializations} partitions), "
         f"checks {summary.checks_passed} passed / {summary.checks_failed} failed"
         f" ({summary.checks_failed_warn} of them WARN)"
@@ -202,6 +214,132 @@ def health() -> None:
         problems.append(f"lakehouse: {error}")
     if problems:
         _fail("\n".join(problems))
+
+
+@main.command()
+@click.option("--problems", is_flag=True, help="Only rows with a failed run, an error, or a job never run.")
+def status(problems: bool) -> None:
+    """Last run, status, duration, next tick and error of every job, asset, schedule and sensor."""
+    ensure_dagster_home()
+    import dagster as dg
+
+    from ppm_assets.control_room import NEVER_RUN, collect_status
+
+    defs = _load_defs()
+    with dg.DagsterInstance.get() as instance:
+        rows = collect_status(instance, defs.get_repository_def())
+    if problems:
+        rows = [
+            r
+            for r in rows
+            if r.error or r.status == "FAILURE" or (r.object_type == "job" and r.status == NEVER_RUN)
+        ]
+    table = [
+        {
+            "type": r.object_type,
+            "name": r.name,
+            "status": r.status,
+            "last run": r.last_run_id or "",
+            "started (UTC)": r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "",
+            "duration": f"{r.duration_s:.1f} s" if r.duration_s is not None else "",
+            "next tick (UTC)": r.next_tick_at.strftime("%Y-%m-%d %H:%M") if r.next_tick_at else "",
+            "error": (r.error or "").splitlines()[0][:100] if r.error else "",
+        }
+        for r in rows
+    ]
+    click.echo(format_table(table) if table else "nothing to report")
+
+
+@main.command()
+@click.argument("run_id")
+def reexecute(run_id: str) -> None:
+    """Re-execute a failed run from failure: only its failed and skipped steps, same partitions and config."""
+    home = ensure_dagster_home()
+    import dagster as dg
+
+    from ppm_assets.recovery import reexecute_from_failure
+
+    _load_defs()  # a broken code location fails here with its message
+    with dg.DagsterInstance.get() as instance:
+        click.echo(f"re-executing run {run_id} from failure (instance {home}) ...")
+        try:
+            summary = reexecute_from_failure(instance, run_id)
+        except ValueError as error:
+            _fail(str(error))
+    _report(summary)
+
+
+@main.command()
+@click.argument("asset")
+@click.option(
+    "--partition",
+    "partitions",
+    multiple=True,
+    help="A partition to (re)materialize; repeatable. "
+    "Default: every partition that failed or never materialized.",
+)
+def backfill(asset: str, partitions: tuple[str, ...]) -> None:
+    """Backfill a partitioned ASSET (e.g. gold/budget_vs_actual): only its failed and missing partitions."""
+    home = ensure_dagster_home()
+    import dagster as dg
+
+    from ppm_assets.recovery import backfill_partitions, failed_and_missing_partitions
+
+    defs = _load_defs()
+    key = dg.AssetKey.from_user_string(asset)
+    asset_graph = defs.resolve_asset_graph()
+    if not asset_graph.has(key):
+        _fail(
+            f"no asset {asset!r}; assets are: {', '.join(sorted(k.to_user_string() for k in asset_graph.get_all_asset_keys()))}"
+        )
+    with dg.DagsterInstance.get() as instance:
+        try:
+            chosen = list(partitions) or failed_and_missing_partitions(instance, asset_graph, key)
+            if not chosen:
+                click.echo(f"{asset}: no failed or missing partitions; nothing to do")
+                return
+            click.echo(
+                f"backfilling {asset}: {len(chosen)} partitions ({', '.join(chosen)}) (instance {home}) ..."
+            )
+            summary = backfill_partitions(defs, instance, key, chosen)
+        except ValueError as error:
+            _fail(str(error))
+    _report(summary)
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--limit", default=100, show_default=True, help="Rows to print at most.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
+def query(sql: str, limit: int, as_json: bool) -> None:
+    """Run a Databricks-dialect SQL query against the lakehouse (tables as schema.table) and print the rows."""
+    engine = _lakehouse()
+    started = time.monotonic()
+    try:
+        result = engine.query(sql)
+    except Exception as error:
+        _fail(f"query failed: {error}")
+    seconds = time.monotonic() - started
+    rows = result.slice(0, limit).to_pylist()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=str))
+    else:
+        click.echo(format_table(rows) if rows else "(no rows)")
+    click.echo(
+        f"{result.num_rows} rows in {seconds:.2f} s{f' (first {limit} shown)' if result.num_rows > limit else ''}",
+        err=True,
+    )
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Rows as aligned text columns (None printed empty)."""
+    columns = list(rows[0])
+    cells = [[("" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells]
+    return "\n".join(lines)
 
 
 @main.group()

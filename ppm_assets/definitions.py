@@ -4,14 +4,14 @@ import dagster as dg
 
 import ppm_checks
 import ppm_sensors
-from ppm_assets import bronze, gold, silver
+from ppm_assets import bronze, control_room, gold, silver
 from ppm_resources import build_resources
 
 defs = dg.Definitions.merge(
     dg.Definitions(
         # Freshness policies (DESIGN §6) are applied here, in one place, not on each asset.
         assets=ppm_sensors.apply_freshness(
-            [*bronze.assets, *silver.assets, *gold.assets, *gold.quality_assets]
+            [*bronze.assets, *silver.assets, *gold.assets, *gold.quality_assets, *control_room.assets]
         ),
         resources=build_resources(),
     ),

@@ -119,14 +119,17 @@ def materialize_all(
                 "ops": {name: {"config": c} for name, c in (op_config or {}).items() if name in op_names},
             },
         )
-        _add(summary, result)
+        add_result(summary, result)
         if not result.success:
             break
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _add(summary: MaterializeSummary, result: dg.ExecuteInProcessResult) -> None:
+def add_result(
+    summary: MaterializeSummary, result: dg.ExecuteInProcessResult | dg.JobExecutionResult
+) -> None:
+    """Fold one run's events into `summary`."""
     events = result.all_events
     checks = [
         e.asset_check_evaluation_data

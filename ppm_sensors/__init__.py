@@ -1,7 +1,7 @@
 """Jobs, schedules and sensors; `defs` is this package's piece.
 
 jobs.py           notion_sync / notion_full_resync / notion_dry_run / dq_checks / gold_hourly / reference_data
-schedules.py      daily Notion reconciliation (02:00 UTC), hourly gold, daily reference data
+schedules.py      daily Notion reconciliation (02:00 UTC), hourly gold, daily reference data, control room (15 min)
 notion_change.py  Notion change sensor (one probe per database, runs only for changed partitions)
 alerting.py       run failure sensor (JSON log line + optional Slack/Teams webhook)
 automation.py     the AutomationConditionSensor evaluating `automation_condition`s

@@ -38,10 +38,8 @@ FRESHNESS_RULES: list[SpecRule] = [
         dg.FreshnessPolicy.time_window(fail_window=timedelta(minutes=30)),
     ),
     (
-        "hourly gold",  # the unpartitioned gold of the `gold_hourly` job
-        lambda s: (
-            _prefix(s) == "gold" and s.group_name in {"finance", "quality"} and s.partitions_def is None
-        ),
+        "hourly gold",  # the `gold_hourly` job and the `budget_vs_actual_hourly` schedule
+        lambda s: _prefix(s) == "gold" and s.group_name in {"finance", "quality"},
         dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=2)),
     ),
 ]

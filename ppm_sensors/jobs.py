@@ -1,4 +1,4 @@
-"""Jobs users run from the UI/CLI (DESIGN §6): sync, full resync, dry run, DQ checks, gold refresh."""
+"""Jobs users run from the UI/CLI (DESIGN §6): sync, full resync, dry run, DQ checks, gold, control room."""
 
 import dagster as dg
 
@@ -61,6 +61,13 @@ dq_checks_job = dg.define_asset_job(
     description="Run every data-quality check against the current tables, materializing nothing.",
 )
 
+budget_vs_actual_job = dg.define_asset_job(
+    name="budget_vs_actual",
+    selection=PARTITIONED_GOLD,
+    tags=RETRY_TAGS,
+    description="Rebuild gold/budget_vs_actual: every month in one run (one query, a partition write per month).",
+)
+
 gold_hourly_job = dg.define_asset_job(
     name="gold_hourly",
     selection=GOLD_HOURLY_SELECTION,
@@ -74,11 +81,21 @@ reference_data_job = dg.define_asset_job(
     description="Reload reference data (FX rates) from config/.",
 )
 
+CONTROL_ROOM_SELECTION = dg.AssetSelection.groups("control_room")
+
+control_room_job = dg.define_asset_job(
+    name="control_room",
+    selection=CONTROL_ROOM_SELECTION,
+    description="Snapshot the state of every job, asset, schedule and sensor into gold.control_room_status.",
+)
+
 jobs = [
     notion_sync_job,
     notion_full_resync_job,
     notion_dry_run_job,
     dq_checks_job,
     gold_hourly_job,
+    budget_vs_actual_job,
     reference_data_job,
+    control_room_job,
 ]

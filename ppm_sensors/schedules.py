@@ -1,9 +1,17 @@
-"""Schedules (DESIGN §6): daily Notion reconciliation, hourly gold, daily reference data."""
+"""Schedules (DESIGN §6): daily Notion reconciliation, hourly gold (and budget vs actual), daily reference data, control room."""
 
 import dagster as dg
 
+from ppm_assets.partitions import monthly_periods
 from ppm_resources.notion_mapping import load_notion_mapping
-from ppm_sensors.jobs import FULL_SYNC_CONFIG, gold_hourly_job, notion_full_resync_job, reference_data_job
+from ppm_sensors.jobs import (
+    FULL_SYNC_CONFIG,
+    budget_vs_actual_job,
+    control_room_job,
+    gold_hourly_job,
+    notion_full_resync_job,
+    reference_data_job,
+)
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -37,6 +45,27 @@ gold_hourly = dg.ScheduleDefinition(
     description="Hourly gold (freshness policy: 2 h).",
 )
 
+
+@dg.schedule(
+    name="budget_vs_actual_hourly",
+    job=budget_vs_actual_job,
+    cron_schedule="5 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Hourly, after the gold_hourly tick: every month of gold/budget_vs_actual in one run (a budget "
+    "line edited today can move any month's budget or actual).",
+)
+def budget_vs_actual_hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    months = monthly_periods.get_partition_keys(current_time=context.scheduled_execution_time)
+    hour = (
+        context.scheduled_execution_time.strftime("%Y-%m-%dT%H") if context.scheduled_execution_time else ""
+    )
+    return dg.RunRequest(
+        run_key=f"budget_vs_actual:{hour}",
+        tags={RANGE_START: months[0], RANGE_END: months[-1], "ppm/trigger": "hourly"},
+    )
+
+
 reference_data_daily = dg.ScheduleDefinition(
     name="reference_data_daily",
     job=reference_data_job,
@@ -46,4 +75,19 @@ reference_data_daily = dg.ScheduleDefinition(
     description="FX rates change monthly; a daily reload picks up config edits without anyone remembering.",
 )
 
-schedules = [notion_daily_reconciliation, gold_hourly, reference_data_daily]
+control_room_every_15_min = dg.ScheduleDefinition(
+    name="control_room_every_15_min",
+    job=control_room_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Refresh gold.control_room_status (freshness policy: 30 min).",
+)
+
+schedules = [
+    notion_daily_reconciliation,
+    gold_hourly,
+    budget_vs_actual_hourly,
+    reference_data_daily,
+    control_room_every_15_min,
+]

@@ -17,6 +17,7 @@ from ppm_assets.gold.reporting import (
     silver_deps,
 )
 from ppm_assets.metadata import markdown_preview, table_metadata
+from ppm_assets.partitions import monthly_periods
 from ppm_resources.lakehouse import Lakehouse, load_sql
 
 TABLE = "gold.budget_vs_actual"
@@ -30,8 +31,6 @@ EXCLUSION_REASONS = (
     "no_fx_rate",
     "no_program",
 )
-
-monthly_periods = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
 
 
 def period_totals(rows: pa.Table) -> dict[str, object]:

@@ -33,6 +33,8 @@ def test_sensors_package_defs_load_merged_into_the_code_location(repository: dg.
         "notion_daily_reconciliation",
         "gold_hourly",
         "reference_data_daily",
+        "budget_vs_actual_hourly",
+        "control_room_every_15_min",
     }
     for name in ["notion_change_sensor", "run_failure_alert", "automation"]:
         assert repository.get_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
@@ -105,6 +107,8 @@ EXPECTED_FRESHNESS = {
     "gold/project_health": timedelta(hours=2),
     "gold/forecast": timedelta(hours=2),
     "gold/data_quality_issues": timedelta(hours=2),
+    "gold/budget_vs_actual": timedelta(hours=2),
+    "gold/control_room_status": timedelta(minutes=30),
 }
 
 
@@ -120,7 +124,7 @@ def test_apply_freshness_attaches_design_policies_to_the_real_assets() -> None:
         policy = graph.get(key).freshness_policy
         if policy is not None:
             windows[key.to_user_string()] = policy.fail_window.to_timedelta()
-    assert windows == EXPECTED_FRESHNESS  # monthly budget_vs_actual and reference fx_rates have none
+    assert windows == EXPECTED_FRESHNESS  # reference fx_rates has none
     assert len(apply_freshness(assets)) == len(assets)
 
 

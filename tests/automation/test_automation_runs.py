@@ -64,10 +64,13 @@ def test_sensor_partition_run_syncs_one_database(clean_sandbox: SandboxServer, t
     tags = {"dagster/asset_partition_range_start": names[0], "dagster/asset_partition_range_end": names[-1]}
     job = _job(clean_sandbox, tmp_path, notion_sync_job)
     assert job.execute_in_process(tags=tags).success
-    result = job.execute_in_process(partition_key="risks")
+    # what notion_change_sensor requests for a change in one database
+    selection = [dg.AssetKey(["bronze", "notion_raw_pages"]), dg.AssetKey(["silver", "risks"])]
+    result = job.execute_in_process(partition_key="risks", asset_selection=selection)
     assert result.success
     raws = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "bronze"]
     assert {e.partition for e in raws if e.asset_key.path[1] == "notion_raw_pages"} == {"risks"}
+    assert _materialized(result) == {"bronze/notion_raw_pages", "silver/risks"}
 
 
 def test_first_partition_run_on_an_empty_lakehouse(clean_sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -12,7 +13,14 @@ from ppm_assets.definitions import defs
 from ppm_resources.notion_mapping import load_notion_mapping
 from ppm_resources.notion_resource import NotionResource
 from ppm_sandbox import SandboxServer
-from ppm_sensors.notion_change import notion_change_sensor, parse_cursor
+from ppm_sensors.notion_change import (
+    HEARTBEAT,
+    RANGE_END,
+    RANGE_START,
+    SensorCursor,
+    notion_change_sensor,
+    parse_cursor,
+)
 
 
 def _resources(sandbox: SandboxServer) -> dict[str, NotionResource]:
@@ -38,7 +46,7 @@ def _evaluate(
     return list(result.run_requests or []), skip, result.cursor
 
 
-def test_first_tick_requests_every_database_then_skips_until_a_page_changes(
+def test_first_tick_syncs_every_database_in_one_run_then_skips_until_a_page_changes(
     clean_sandbox: SandboxServer,
 ) -> None:
     names = load_notion_mapping().names
@@ -46,10 +54,12 @@ def test_first_tick_requests_every_database_then_skips_until_a_page_changes(
 
     requests, skip, cursor = _evaluate(clean_sandbox, None)
     assert skip is None
-    assert sorted(r.partition_key for r in requests) == sorted(names)
-    assert all(r.run_key == f"{r.partition_key}:{parse_cursor(cursor)[r.partition_key]}" for r in requests)
-    assert all(r.tags.get("ppm/trigger") == "notion_change" for r in requests)
-    assert set(parse_cursor(cursor)) == set(names)
+    [first] = requests  # one range run: bronze syncs all five under one rate limiter, silver is built once
+    assert (first.tags[RANGE_START], first.tags[RANGE_END]) == (names[0], names[-1])
+    assert first.partition_key is None and first.asset_selection is None
+    assert first.tags.get("ppm/trigger") == "notion_change"
+    assert set(parse_cursor(cursor).newest_edit) == set(names)
+    assert parse_cursor(cursor).run_requested_at is not None
 
     again, skip, same_cursor = _evaluate(clean_sandbox, cursor)
     assert again == []
@@ -64,12 +74,33 @@ def test_first_tick_requests_every_database_then_skips_until_a_page_changes(
     changed, skip, new_cursor = _evaluate(clean_sandbox, cursor)
     assert skip is None
     assert [r.partition_key for r in changed] == ["budget_lines"]
-    before, after = parse_cursor(cursor), parse_cursor(new_cursor)
+    before, after = parse_cursor(cursor).newest_edit, parse_cursor(new_cursor).newest_edit
     assert after["budget_lines"] > before["budget_lines"]
     assert {k: v for k, v in after.items() if k != "budget_lines"} == {
         k: v for k, v in before.items() if k != "budget_lines"
     }
     assert changed[0].run_key == f"budget_lines:{after['budget_lines']}"
+    # the run rebuilds the changed database's silver table only
+    assert {k.to_user_string() for k in changed[0].asset_selection or []} == {
+        "bronze/notion_raw_pages",
+        "bronze/notion_sync_watermarks",
+        "silver/budget_lines",
+    }
+
+
+def test_quiet_workspace_gets_a_heartbeat_sync(clean_sandbox: SandboxServer) -> None:
+    """No edit for HEARTBEAT: one incremental sync of everything, so bronze freshness means "the sync works"."""
+    _, _, cursor = _evaluate(clean_sandbox, None)
+    state = parse_cursor(cursor)
+    assert state.run_requested_at is not None
+    state.run_requested_at -= HEARTBEAT
+    requests, skip, new_cursor = _evaluate(clean_sandbox, state.dumps())
+    assert skip is None
+    [heartbeat] = requests
+    assert heartbeat.tags["ppm/trigger"] == "notion_heartbeat"
+    assert heartbeat.tags[RANGE_START] == load_notion_mapping().names[0]
+    assert parse_cursor(new_cursor).newest_edit == state.newest_edit
+    assert parse_cursor(new_cursor).run_requested_at > state.run_requested_at
 
 
 def test_probe_is_one_small_query_per_database(clean_sandbox: SandboxServer) -> None:
@@ -79,12 +110,15 @@ def test_probe_is_one_small_query_per_database(clean_sandbox: SandboxServer) -> 
     assert queries == 5, dict(clean_sandbox.stats.by_endpoint)
 
 
-@pytest.mark.parametrize("cursor", [None, "", "not json", "[1, 2]"])
+@pytest.mark.parametrize(
+    "cursor",
+    [None, "", "not json", "[1, 2]", '{"risks": "2026-01-01T00:00:00.000Z"}', '{"run_requested_at": 3}'],
+)
 def test_unreadable_cursor_starts_over(cursor: str | None) -> None:
-    assert parse_cursor(cursor) == {}
+    assert parse_cursor(cursor) == SensorCursor()
 
 
 def test_cursor_round_trip() -> None:
-    assert parse_cursor(json.dumps({"risks": "2026-01-01T00:00:00.000Z"})) == {
-        "risks": "2026-01-01T00:00:00.000Z"
-    }
+    cursor = SensorCursor({"risks": "2026-01-01T00:00:00.000Z"}, datetime(2026, 1, 1, 0, 5, tzinfo=UTC))
+    assert parse_cursor(cursor.dumps()) == cursor
+    assert json.loads(cursor.dumps())["newest_edit"] == {"risks": "2026-01-01T00:00:00.000Z"}
