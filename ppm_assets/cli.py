@@ -250,6 +250,44 @@ def status(problems: bool) -> None:
     click.echo(format_table(table) if table else "nothing to report")
 
 
+@main.command("job")
+@click.argument("name")
+@click.option("--partition", default=None, help="One partition of a partitioned job (default: all of them).")
+def run_job(name: str, partition: str | None) -> None:
+    """Run a job of the code location in process, as Jobs → Launchpad does (e.g. dq_checks, notion_full_resync)."""
+    home = ensure_dagster_home()
+    import dagster as dg
+
+    from ppm_assets.materialize import INFO_LOGS, add_result, partition_range_tags
+
+    defs = _load_defs()
+    names = sorted(j.name for j in defs.get_repository_def().get_all_jobs() if not j.name.startswith("__"))
+    if name not in names:
+        _fail(f"no job {name!r}; jobs are: {', '.join(names)}")
+    job = defs.resolve_job_def(name)
+    try:
+        tags = partition_range_tags(job.partitions_def, partition)
+    except ValueError as error:
+        _fail(str(error))
+    preset = (
+        job.partitioned_config.get_run_config_for_partition_key(tags["dagster/asset_partition_range_start"])
+        if job.partitioned_config is not None and tags
+        else {}
+    )
+    with dg.DagsterInstance.get() as instance:
+        click.echo(f"running job {name}{f' ({partition})' if partition else ''} (instance {home}) ...")
+        started = time.monotonic()
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={**preset, **INFO_LOGS},
+            tags={**tags, "ppm/trigger": "cli"},
+            raise_on_error=False,
+        )
+    summary = MaterializeSummary(seconds=time.monotonic() - started)
+    add_result(summary, result)
+    _report(summary)
+
+
 @main.command()
 @click.argument("run_id")
 def reexecute(run_id: str) -> None:

@@ -14,12 +14,11 @@ import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 
-from ppm_assets.materialize import MaterializeSummary, add_result
+from ppm_assets.materialize import INFO_LOGS, MaterializeSummary, add_result
 from ppm_resources.paths import project_root
 
 DEFINITIONS_MODULE = "ppm_assets.definitions"
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
-INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 # Tags a re-execution keeps from its parent: which partitions it covered (others are the parent's own).
 PARTITION_TAGS = (
     "dagster/partition",

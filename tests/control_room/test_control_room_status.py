@@ -1,0 +1,148 @@
+"""`gold/control_room_status` reflects what the Dagster instance recorded: a failed run and successful ones."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ppm_assets.control_room import NEVER_RUN, next_tick
+from ppm_assets.definitions import defs
+from ppm_resources.lakehouse import LocalLakehouse
+from ppm_resources.notion_resource import NotionResource
+from ppm_sandbox import SandboxServer
+
+RISKS_ONLY = [dg.AssetKey(["bronze", "notion_raw_pages"]), dg.AssetKey(["silver", "risks"])]
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance
+
+
+@pytest.fixture
+def local(clean_sandbox: SandboxServer, tmp_path: Path) -> dg.Definitions:
+    """The real assets, checks and jobs, on a temporary lakehouse and the sandbox."""
+    resources = {
+        "lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")),
+        "notion": NotionResource(
+            base_url=clean_sandbox.notion_url,
+            token=f"secret_{uuid.uuid4().hex}",
+            lookup_by_title=True,
+            rate_limit_rps=500,
+            rate_limit_burst=100,
+        ),
+    }
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        resources={**(defs.resources or {}), **resources},
+    )
+
+
+def _run(
+    local: dg.Definitions, job: str, instance: dg.DagsterInstance, **kwargs
+) -> dg.ExecuteInProcessResult:
+    return local.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+
+
+def _status(
+    local: dg.Definitions, instance: dg.DagsterInstance, tmp_path: Path
+) -> dict[tuple[str, str], dict]:
+    assert _run(local, "control_room", instance).success
+    rows = LocalLakehouse(root=str(tmp_path / "lakehouse")).query("SELECT * FROM gold.control_room_status")
+    return {(row["object_type"], row["name"]): row for row in rows.to_pylist()}
+
+
+def test_status_reflects_a_failed_and_a_successful_run(
+    local: dg.Definitions, instance: dg.DagsterInstance, clean_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    reference = _run(local, "reference_data", instance)
+    assert reference.success
+    clean_sandbox.faults.fail_next(1, status=401)  # the sync's first Notion call: an invalid token
+    failed = _run(local, "notion_sync", instance, partition_key="risks", asset_selection=RISKS_ONLY)
+    assert not failed.success
+
+    status = _status(local, instance, tmp_path)
+
+    job = status[("job", "reference_data")]
+    assert (job["status"], job["last_run_id"], job["error"]) == ("SUCCESS", reference.run_id, None)
+    assert job["duration_s"] > 0 and job["ended_at"] >= job["started_at"]
+    assert job["next_tick_at"] is not None and job["schedules"] == "reference_data_daily"
+
+    sync = status[("job", "notion_sync")]
+    assert (sync["status"], sync["last_run_id"]) == ("FAILURE", failed.run_id)
+    assert sync["error"].startswith("bronze__notion_raw_pages: ") and "401" in sync["error"]
+
+    bronze = status[("asset", "bronze/notion_raw_pages")]
+    assert (bronze["status"], bronze["last_run_id"]) == ("FAILURE", failed.run_id)
+    assert "401" in bronze["error"] and bronze["failed_partitions"] == 1
+    skipped = status[("asset", "silver/risks")]
+    assert skipped["status"] == "SKIPPED" and "bronze__notion_raw_pages" in skipped["error"]
+    fx = status[("asset", "silver/fx_rates")]
+    assert (fx["status"], fx["last_run_id"]) == ("SUCCESS", reference.run_id)
+    assert fx["last_materialized_at"] is not None and fx["failed_partitions"] is None
+
+    assert status[("job", "dq_checks")]["status"] == NEVER_RUN
+    assert status[("asset", "gold/forecast")]["status"] == NEVER_RUN
+    schedule = status[("schedule", "control_room_every_15_min")]
+    assert schedule["status"] == "RUNNING" and schedule["next_tick_at"].minute % 15 == 0
+    assert {name for kind, name in status if kind == "sensor"} == {s.name for s in defs.sensors or []}
+
+    # on-call fixes the token and syncs again: the same rows turn green
+    fixed = _run(local, "notion_sync", instance, partition_key="risks", asset_selection=RISKS_ONLY)
+    assert fixed.success
+    status = _status(local, instance, tmp_path)
+    sync = status[("job", "notion_sync")]
+    assert (sync["status"], sync["last_run_id"], sync["error"]) == ("SUCCESS", fixed.run_id, None)
+    bronze = status[("asset", "bronze/notion_raw_pages")]
+    assert (bronze["status"], bronze["error"], bronze["failed_partitions"]) == ("SUCCESS", None, 0)
+    assert status[("asset", "silver/risks")]["status"] == "SUCCESS"
+    own = status[("asset", "gold/control_room_status")]
+    assert own["last_run_id"] is not None  # its previous snapshot's run
+
+
+def test_materialization_metadata_counts_failures(
+    local: dg.Definitions, instance: dg.DagsterInstance, clean_sandbox: SandboxServer
+) -> None:
+    clean_sandbox.faults.fail_next(1, status=401)
+    assert not _run(local, "notion_sync", instance, partition_key="risks", asset_selection=RISKS_ONLY).success
+    result = _run(local, "control_room", instance)
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["failed_jobs"].value == 1 and metadata["failed_assets"].value == 1
+    assert "401" in metadata["problems"].value
+
+
+@pytest.mark.parametrize(
+    ("schedule", "now", "expected"),
+    [
+        (
+            "control_room_every_15_min",
+            datetime(2026, 11, 22, 2, 30, tzinfo=UTC),
+            datetime(2026, 11, 22, 2, 45),
+        ),
+        (
+            "control_room_every_15_min",
+            datetime(2026, 11, 22, 2, 31, tzinfo=UTC),
+            datetime(2026, 11, 22, 2, 45),
+        ),
+        (
+            "notion_daily_reconciliation",
+            datetime(2026, 11, 22, 2, 0, 1, tzinfo=UTC),
+            datetime(2026, 11, 23, 2),
+        ),
+        ("gold_hourly", datetime(2026, 12, 31, 23, 59, tzinfo=UTC), datetime(2027, 1, 1, 0, 0)),
+    ],
+)
+def test_next_tick_is_strictly_after_now(schedule: str, now: datetime, expected: datetime) -> None:
+    definition = defs.get_repository_def().get_schedule_def(schedule)
+    assert next_tick(definition, now) == expected.replace(tzinfo=UTC)
