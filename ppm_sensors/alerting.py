@@ -10,10 +10,11 @@ from typing import Any
 import dagster as dg
 import httpx
 
+from ppm_sensors.run_errors import MAX_ERROR_CHARS, root_cause_message
+
 logger = logging.getLogger("ppm.alerts")
 
 WEBHOOK_VARIABLES = {"slack": "PPM_ALERT_SLACK_WEBHOOK_URL", "teams": "PPM_ALERT_TEAMS_WEBHOOK_URL"}
-MAX_ERROR_CHARS = 500
 
 
 def failure_summary(context: dg.RunFailureSensorContext) -> dict[str, Any]:
@@ -22,10 +23,8 @@ def failure_summary(context: dg.RunFailureSensorContext) -> dict[str, Any]:
     steps = []
     for event in context.get_step_failure_events():
         error = getattr(event.event_specific_data, "error", None)
-        while error is not None and error.cause is not None:  # Dagster wraps the user's exception
-            error = error.cause
-        message = (error.message if error else event.message) or ""
-        steps.append({"step": event.step_key, "error": message.strip()[:MAX_ERROR_CHARS]})
+        message = root_cause_message(error) or (event.message or "").strip()[:MAX_ERROR_CHARS]
+        steps.append({"step": event.step_key, "error": message})
     return {
         "alert": "run_failure",
         "job": run.job_name,
