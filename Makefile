@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo materialize test lint format install validate bench clean
+.PHONY: demo materialize test lint format install validate bench ui-snapshot clean
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ format: install
 
 test: lint
 	$(BIN)/pytest
+
+# Starts a throwaway demo, saves screenshots of the Dagster UI to .logs/ui-snapshot/ (needs chromium).
+ui-snapshot: install
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,ui]'
+	$(BIN)/python -m ppm_assets.ui_snapshot
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

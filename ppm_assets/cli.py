@@ -380,7 +380,19 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@main.group()
+class _LakehouseCommands(click.Group):
+    """Table maintenance errors (no such table, no such version) are messages for the user, not tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ppm_resources.lakehouse import LakehouseError
+
+        try:
+            return super().invoke(ctx)
+        except LakehouseError as error:
+            _fail(str(error))
+
+
+@main.group(cls=_LakehouseCommands)
 def lakehouse() -> None:
     """Table maintenance: history, restore, vacuum, optimize (runbook DR steps)."""
 

@@ -14,6 +14,9 @@ defs = dg.Definitions.merge(
             [*bronze.assets, *silver.assets, *gold.assets, *gold.quality_assets, *control_room.assets]
         ),
         resources=build_resources(),
+        # Steps run in the run's process: each step is SQL on DuckDB/Databricks or one async Notion sync, so
+        # a process per step (the multiprocess default) costs a definitions load (~4 s) and buys nothing.
+        executor=dg.in_process_executor,
     ),
     ppm_checks.defs,
     ppm_sensors.defs,

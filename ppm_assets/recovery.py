@@ -1,7 +1,7 @@
 """On-call recovery from the command line: re-execute a failed run from failure, backfill failed/missing partitions.
 
-Both do what the UI's "Re-execute from failure" and "Materialize → missing and failed partitions" do, in this
-process (in-process executor) and recorded in the same Dagster instance, so the UI shows the new runs as
+Both do what the UI's "Re-execute from failure" and "Materialize → Failed and missing" do, in this process
+(the code location's in-process executor) and recorded in the same Dagster instance, so the UI shows the new runs as
 children / backfills of what failed.
 """
 
@@ -18,7 +18,6 @@ from ppm_assets.materialize import INFO_LOGS, MaterializeSummary, add_result
 from ppm_resources.paths import project_root
 
 DEFINITIONS_MODULE = "ppm_assets.definitions"
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 # Tags a re-execution keeps from its parent: which partitions it covered (others are the parent's own).
 PARTITION_TAGS = (
     "dagster/partition",
@@ -49,7 +48,7 @@ def reexecute_from_failure(instance: dg.DagsterInstance, run_id: str) -> Materia
     result = dg.execute_job(
         job,
         instance=instance,
-        run_config={**INFO_LOGS, **parent.run_config, **IN_PROCESS},
+        run_config={**INFO_LOGS, **parent.run_config},
         tags=tags,
         reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance),
     )
