@@ -259,6 +259,7 @@ def run_job(name: str, partition: str | None) -> None:
     import dagster as dg
 
     from ppm_assets.materialize import INFO_LOGS, add_result, partition_range_tags
+    from ppm_assets.partitions import RANGE_START
 
     defs = _load_defs()
     names = sorted(j.name for j in defs.get_repository_def().get_all_jobs() if not j.name.startswith("__"))
@@ -270,7 +271,7 @@ def run_job(name: str, partition: str | None) -> None:
     except ValueError as error:
         _fail(str(error))
     preset = (
-        job.partitioned_config.get_run_config_for_partition_key(tags["dagster/asset_partition_range_start"])
+        job.partitioned_config.get_run_config_for_partition_key(tags[RANGE_START])
         if job.partitioned_config is not None and tags
         else {}
     )

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from ppm_assets.partitions import range_tags
+
 if TYPE_CHECKING:
     from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
@@ -77,10 +79,7 @@ def partition_range_tags(
         if only not in partition_keys:
             raise ValueError(f"no partition {only!r}; partitions are: {', '.join(partition_keys)}")
         partition_keys = [only]
-    return {
-        "dagster/asset_partition_range_start": partition_keys[0],
-        "dagster/asset_partition_range_end": partition_keys[-1],
-    }
+    return range_tags(partition_keys[0], partition_keys[-1])
 
 
 def materialize_all(

@@ -1,4 +1,4 @@
-"""Partition definitions shared by assets, sensors and jobs."""
+"""Partition definitions shared by assets, sensors and jobs, and the run tags that select a range of them."""
 
 import dagster as dg
 
@@ -12,3 +12,11 @@ def notion_database_partitions(mapping: NotionMapping) -> dg.StaticPartitionsDef
 
 # gold/budget_vs_actual: one partition per month since the first budget year, up to the current month.
 monthly_periods = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
+
+# A run over a range of partitions (what a single-run backfill launches): every key from first to last.
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    return {RANGE_START: first, RANGE_END: last}

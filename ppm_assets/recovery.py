@@ -15,15 +15,12 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 
 from ppm_assets.materialize import INFO_LOGS, MaterializeSummary, add_result
+from ppm_assets.partitions import RANGE_END, RANGE_START, range_tags
 from ppm_resources.paths import project_root
 
 DEFINITIONS_MODULE = "ppm_assets.definitions"
 # Tags a re-execution keeps from its parent: which partitions it covered (others are the parent's own).
-PARTITION_TAGS = (
-    "dagster/partition",
-    "dagster/asset_partition_range_start",
-    "dagster/asset_partition_range_end",
-)
+PARTITION_TAGS = ("dagster/partition", RANGE_START, RANGE_END)
 
 
 def reexecute_from_failure(instance: dg.DagsterInstance, run_id: str) -> MaterializeSummary:
@@ -102,11 +99,7 @@ def backfill_partitions(
     summary = MaterializeSummary()
     started = time.monotonic()
     for first, last in contiguous_ranges(partitions_def.get_partition_keys(), partition_keys):
-        tags = {
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-            "ppm/trigger": "backfill_failed_and_missing",
-        }
+        tags = {**range_tags(first, last), "ppm/trigger": "backfill_failed_and_missing"}
         result = job.execute_in_process(
             instance=instance, asset_selection=[key], tags=tags, raise_on_error=False, run_config=INFO_LOGS
         )

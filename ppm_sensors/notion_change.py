@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from ppm_assets.partitions import range_tags
 from ppm_resources.notion import NotionClient
 from ppm_resources.notion_mapping import NotionMapping, load_notion_mapping
 from ppm_resources.notion_resource import NotionResource
@@ -24,8 +25,6 @@ PROBE_BODY = {"page_size": 1, "sorts": [{"timestamp": "last_edited_time", "direc
 # With no edit anywhere, one cheap incremental sync of every database this often anyway: the bronze freshness
 # policy (30 min, runbook P2) then means "the sync works", not "someone edited Notion lately".
 HEARTBEAT = timedelta(minutes=20)
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dataclass
@@ -142,6 +141,4 @@ def silver_key(mapping: NotionMapping, name: str) -> dg.AssetKey:
 
 def _every_database(names: list[str], run_key: str, trigger: str = "notion_change") -> dg.RunRequest:
     """One run over every partition (the bronze asset's single-run backfill), then every silver table."""
-    return dg.RunRequest(
-        run_key=run_key, tags={RANGE_START: names[0], RANGE_END: names[-1], "ppm/trigger": trigger}
-    )
+    return dg.RunRequest(run_key=run_key, tags={**range_tags(names[0], names[-1]), "ppm/trigger": trigger})

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ppm_assets.partitions import monthly_periods
+from ppm_assets.partitions import monthly_periods, range_tags
 from ppm_resources.notion_mapping import load_notion_mapping
 from ppm_sensors.jobs import (
     FULL_SYNC_CONFIG,
@@ -12,9 +12,6 @@ from ppm_sensors.jobs import (
     notion_full_resync_job,
     reference_data_job,
 )
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dg.schedule(
@@ -32,7 +29,7 @@ def notion_daily_reconciliation(context: dg.ScheduleEvaluationContext) -> dg.Run
     return dg.RunRequest(
         run_key=f"reconciliation:{day}",
         run_config=FULL_SYNC_CONFIG,
-        tags={RANGE_START: names[0], RANGE_END: names[-1], "ppm/trigger": "daily_reconciliation"},
+        tags={**range_tags(names[0], names[-1]), "ppm/trigger": "daily_reconciliation"},
     )
 
 
@@ -62,7 +59,7 @@ def budget_vs_actual_hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
     )
     return dg.RunRequest(
         run_key=f"budget_vs_actual:{hour}",
-        tags={RANGE_START: months[0], RANGE_END: months[-1], "ppm/trigger": "hourly"},
+        tags={**range_tags(months[0], months[-1]), "ppm/trigger": "hourly"},
     )
 
 

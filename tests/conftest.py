@@ -8,11 +8,16 @@ clean_sandbox    the same server, reset before and after the test: start-up faul
                  anything (faults, clock, pages, schema).
 notion_headers   headers for API version 2022-06-28 with a valid token (`notion_headers_2025`
                  for 2025-09-03).
+notion_resource  a NotionResource on the sandbox with a fresh token (its own rate-limit bucket).
+local_defs       factory: local_defs(jobs=()) = the real assets, checks and `jobs` on the sandbox and
+                 a temporary lakehouse (tmp_path / "lakehouse").
+dagster_instance a persistent Dagster instance in a temporary DAGSTER_HOME.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +51,53 @@ def notion_headers() -> dict[str, str]:
 @pytest.fixture
 def notion_headers_2025() -> dict[str, str]:
     return {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Notion-Version": "2025-09-03"}
+
+
+@pytest.fixture
+def notion_resource(
+    sandbox: SandboxServer,
+):  # -> NotionResource (imported lazily: most tests need no Dagster)
+    """The Notion resource on the sandbox, with a token of its own (its own rate-limit bucket), fast pacing."""
+    import uuid
+
+    from ppm_resources.notion_resource import NotionResource
+
+    return NotionResource(
+        base_url=sandbox.notion_url,
+        token=f"secret_{uuid.uuid4().hex}",
+        lookup_by_title=True,
+        rate_limit_rps=500,
+        rate_limit_burst=100,
+    )
+
+
+@pytest.fixture
+def local_defs(notion_resource, tmp_path: Path) -> Callable:
+    """`local_defs(jobs=())`: the real assets and checks (and `jobs`) on the sandbox and a temporary lakehouse
+    (`tmp_path / "lakehouse"`)."""
+    import dagster as dg
+
+    from ppm_assets.definitions import defs
+    from ppm_resources.lakehouse import LocalLakehouse
+
+    def build(jobs: Sequence = ()) -> dg.Definitions:
+        resources = {"lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")), "notion": notion_resource}
+        return dg.Definitions(
+            assets=defs.assets,
+            asset_checks=defs.asset_checks,
+            jobs=list(jobs),
+            resources={**(defs.resources or {}), **resources},
+        )
+
+    return build
+
+
+@pytest.fixture
+def dagster_instance(tmp_path: Path) -> Iterator:
+    """A persistent Dagster instance (run, event and schedule storage) in a temporary DAGSTER_HOME."""
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from ppm_assets.definitions import defs
-from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion_mapping import load_notion_mapping
-from ppm_resources.notion_resource import NotionResource
 from ppm_sandbox import SandboxServer
 from ppm_sensors.jobs import notion_dry_run_job, notion_full_resync_job, notion_sync_job
 from ppm_sensors.schedules import notion_daily_reconciliation
 
 
-def _job(sandbox: SandboxServer, tmp_path: Path, job: dg.UnresolvedAssetJobDefinition) -> dg.JobDefinition:
-    resources = {
-        "lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")),
-        "notion": NotionResource(
-            base_url=sandbox.notion_url,
-            token=f"secret_{uuid.uuid4().hex}",
-            lookup_by_title=True,
-            rate_limit_rps=500,
-            rate_limit_burst=100,
-        ),
-    }
-    local = dg.Definitions(
-        assets=defs.assets,
-        asset_checks=defs.asset_checks,
-        jobs=[job],
-        resources={**(defs.resources or {}), **resources},
-    )
-    return local.resolve_job_def(job.name)
+@pytest.fixture
+def local_job(local_defs: Callable) -> Callable[[dg.UnresolvedAssetJobDefinition], dg.JobDefinition]:
+    """A real job on the sandbox and a temporary lakehouse."""
+    return lambda definition: local_defs([definition]).resolve_job_def(definition.name)
 
 
 def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
@@ -42,12 +26,12 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
 
 
 def test_nightly_reconciliation_request_runs_full_sync_of_every_database(
-    clean_sandbox: SandboxServer, tmp_path: Path
+    clean_sandbox: SandboxServer, local_job: Callable
 ) -> None:
     request = notion_daily_reconciliation(
         dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, 2, tzinfo=UTC))
     )
-    job = _job(clean_sandbox, tmp_path, notion_full_resync_job)
+    job = local_job(notion_full_resync_job)
     result = job.execute_in_process(run_config=request.run_config, tags=request.tags)
     assert result.success
     assert {"bronze/notion_raw_pages", "silver/budget_lines", "silver/actions"} <= _materialized(result)
@@ -59,10 +43,10 @@ def test_nightly_reconciliation_request_runs_full_sync_of_every_database(
     assert raw.materialization.metadata["full_sync"].value is True
 
 
-def test_sensor_partition_run_syncs_one_database(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_sensor_partition_run_syncs_one_database(clean_sandbox: SandboxServer, local_job: Callable) -> None:
     names = load_notion_mapping().names
     tags = {"dagster/asset_partition_range_start": names[0], "dagster/asset_partition_range_end": names[-1]}
-    job = _job(clean_sandbox, tmp_path, notion_sync_job)
+    job = local_job(notion_sync_job)
     assert job.execute_in_process(tags=tags).success
     # what notion_change_sensor requests for a change in one database
     selection = [dg.AssetKey(["bronze", "notion_raw_pages"]), dg.AssetKey(["silver", "risks"])]
@@ -73,13 +57,13 @@ def test_sensor_partition_run_syncs_one_database(clean_sandbox: SandboxServer, t
     assert _materialized(result) == {"bronze/notion_raw_pages", "silver/risks"}
 
 
-def test_first_partition_run_on_an_empty_lakehouse(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_first_partition_run_on_an_empty_lakehouse(clean_sandbox: SandboxServer, local_job: Callable) -> None:
     # one database synced, the other silver tables built over no rows of theirs (count_if gives 0, not NULL)
-    assert _job(clean_sandbox, tmp_path, notion_sync_job).execute_in_process(partition_key="risks").success
+    assert local_job(notion_sync_job).execute_in_process(partition_key="risks").success
 
 
-def test_dry_run_writes_nothing(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
-    result = _job(clean_sandbox, tmp_path, notion_dry_run_job).execute_in_process(partition_key="risks")
+def test_dry_run_writes_nothing(clean_sandbox: SandboxServer, local_job: Callable, tmp_path: Path) -> None:
+    result = local_job(notion_dry_run_job).execute_in_process(partition_key="risks")
     assert result.success
     assert "bronze/notion_raw_pages" not in _materialized(result)
     assert not (tmp_path / "lakehouse" / "bronze" / "notion_raw_pages").exists()

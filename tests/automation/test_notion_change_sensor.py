@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 
 from ppm_assets.definitions import defs
+from ppm_assets.partitions import RANGE_END, RANGE_START
 from ppm_resources.notion_mapping import load_notion_mapping
 from ppm_resources.notion_resource import NotionResource
 from ppm_sandbox import SandboxServer
 from ppm_sensors.notion_change import (
     HEARTBEAT,
-    RANGE_END,
-    RANGE_START,
     SensorCursor,
     notion_change_sensor,
     parse_cursor,
 )
 
 
-def _resources(sandbox: SandboxServer) -> dict[str, NotionResource]:
-    return {
-        "notion": NotionResource(
-            base_url=sandbox.notion_url,
-            token=f"secret_{uuid.uuid4().hex}",
-            lookup_by_title=True,
-            rate_limit_rps=500,
-            rate_limit_burst=100,
-        )
-    }
-
-
 def _evaluate(
-    sandbox: SandboxServer, cursor: str | None
+    notion: NotionResource, cursor: str | None
 ) -> tuple[list[dg.RunRequest], dg.SkipReason | None, str | None]:
     context = dg.build_sensor_context(
-        resources=_resources(sandbox), cursor=cursor, repository_def=defs.get_repository_def()
+        resources={"notion": notion}, cursor=cursor, repository_def=defs.get_repository_def()
     )
     result = notion_change_sensor.evaluate_tick(context)
     skip = result.skip_message
@@ -48,11 +34,12 @@ def _evaluate(
 
 def test_first_tick_syncs_every_database_in_one_run_then_skips_until_a_page_changes(
     clean_sandbox: SandboxServer,
+    notion_resource: NotionResource,
 ) -> None:
     names = load_notion_mapping().names
     assert len(names) == 5
 
-    requests, skip, cursor = _evaluate(clean_sandbox, None)
+    requests, skip, cursor = _evaluate(notion_resource, None)
     assert skip is None
     [first] = requests  # one range run: bronze syncs all five under one rate limiter, silver is built once
     assert (first.tags[RANGE_START], first.tags[RANGE_END]) == (names[0], names[-1])
@@ -61,7 +48,7 @@ def test_first_tick_syncs_every_database_in_one_run_then_skips_until_a_page_chan
     assert set(parse_cursor(cursor).newest_edit) == set(names)
     assert parse_cursor(cursor).run_requested_at is not None
 
-    again, skip, same_cursor = _evaluate(clean_sandbox, cursor)
+    again, skip, same_cursor = _evaluate(notion_resource, cursor)
     assert again == []
     assert skip is not None and "no Notion database changed" in skip
     assert same_cursor == cursor  # a skip keeps the cursor
@@ -71,7 +58,7 @@ def test_first_tick_syncs_every_database_in_one_run_then_skips_until_a_page_chan
     page_id = clean_sandbox.notion.truth("budget_lines")[0]["id"]
     clean_sandbox.notion.edit_page(page_id, {"Amount": 1})
 
-    changed, skip, new_cursor = _evaluate(clean_sandbox, cursor)
+    changed, skip, new_cursor = _evaluate(notion_resource, cursor)
     assert skip is None
     assert [r.partition_key for r in changed] == ["budget_lines"]
     before, after = parse_cursor(cursor).newest_edit, parse_cursor(new_cursor).newest_edit
@@ -88,13 +75,15 @@ def test_first_tick_syncs_every_database_in_one_run_then_skips_until_a_page_chan
     }
 
 
-def test_quiet_workspace_gets_a_heartbeat_sync(clean_sandbox: SandboxServer) -> None:
+def test_quiet_workspace_gets_a_heartbeat_sync(
+    clean_sandbox: SandboxServer, notion_resource: NotionResource
+) -> None:
     """No edit for HEARTBEAT: one incremental sync of everything, so bronze freshness means "the sync works"."""
-    _, _, cursor = _evaluate(clean_sandbox, None)
+    _, _, cursor = _evaluate(notion_resource, None)
     state = parse_cursor(cursor)
     assert state.run_requested_at is not None
     state.run_requested_at -= HEARTBEAT
-    requests, skip, new_cursor = _evaluate(clean_sandbox, state.dumps())
+    requests, skip, new_cursor = _evaluate(notion_resource, state.dumps())
     assert skip is None
     [heartbeat] = requests
     assert heartbeat.tags["ppm/trigger"] == "notion_heartbeat"
@@ -103,9 +92,11 @@ def test_quiet_workspace_gets_a_heartbeat_sync(clean_sandbox: SandboxServer) -> 
     assert parse_cursor(new_cursor).run_requested_at > state.run_requested_at
 
 
-def test_probe_is_one_small_query_per_database(clean_sandbox: SandboxServer) -> None:
+def test_probe_is_one_small_query_per_database(
+    clean_sandbox: SandboxServer, notion_resource: NotionResource
+) -> None:
     """The probe stays cheap: five query requests (plus title look-ups in the sandbox), no paging."""
-    _evaluate(clean_sandbox, None)
+    _evaluate(notion_resource, None)
     queries = sum(n for endpoint, n in clean_sandbox.stats.by_endpoint.items() if "query" in endpoint)
     assert queries == 5, dict(clean_sandbox.stats.by_endpoint)
 

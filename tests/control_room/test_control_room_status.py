@@ -1,9 +1,8 @@
-"""`gold/control_room_status` reflects what the Dagster instance recorded: a failed run and successful ones."""
+"""`gold/control_room_status` reflects what the Dagster dagster_instance recorded: a failed run and successful ones."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,65 +12,43 @@ import pytest
 from ppm_assets.control_room import NEVER_RUN, next_tick
 from ppm_assets.definitions import defs
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion_resource import NotionResource
 from ppm_sandbox import SandboxServer
 
 RISKS_ONLY = [dg.AssetKey(["bronze", "notion_raw_pages"]), dg.AssetKey(["silver", "risks"])]
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as instance:
-        yield instance
-
-
-@pytest.fixture
-def local(clean_sandbox: SandboxServer, tmp_path: Path) -> dg.Definitions:
+def local(local_defs: Callable) -> dg.Definitions:
     """The real assets, checks and jobs, on a temporary lakehouse and the sandbox."""
-    resources = {
-        "lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")),
-        "notion": NotionResource(
-            base_url=clean_sandbox.notion_url,
-            token=f"secret_{uuid.uuid4().hex}",
-            lookup_by_title=True,
-            rate_limit_rps=500,
-            rate_limit_burst=100,
-        ),
-    }
-    return dg.Definitions(
-        assets=defs.assets,
-        asset_checks=defs.asset_checks,
-        jobs=defs.jobs,
-        resources={**(defs.resources or {}), **resources},
-    )
+    return local_defs(defs.jobs)
 
 
 def _run(
-    local: dg.Definitions, job: str, instance: dg.DagsterInstance, **kwargs
+    local: dg.Definitions, job: str, dagster_instance: dg.DagsterInstance, **kwargs
 ) -> dg.ExecuteInProcessResult:
-    return local.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    return local.resolve_job_def(job).execute_in_process(
+        instance=dagster_instance, raise_on_error=False, **kwargs
+    )
 
 
 def _status(
-    local: dg.Definitions, instance: dg.DagsterInstance, tmp_path: Path
+    local: dg.Definitions, dagster_instance: dg.DagsterInstance, tmp_path: Path
 ) -> dict[tuple[str, str], dict]:
-    assert _run(local, "control_room", instance).success
+    assert _run(local, "control_room", dagster_instance).success
     rows = LocalLakehouse(root=str(tmp_path / "lakehouse")).query("SELECT * FROM gold.control_room_status")
     return {(row["object_type"], row["name"]): row for row in rows.to_pylist()}
 
 
 def test_status_reflects_a_failed_and_a_successful_run(
-    local: dg.Definitions, instance: dg.DagsterInstance, clean_sandbox: SandboxServer, tmp_path: Path
+    local: dg.Definitions, dagster_instance: dg.DagsterInstance, clean_sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    reference = _run(local, "reference_data", instance)
+    reference = _run(local, "reference_data", dagster_instance)
     assert reference.success
     clean_sandbox.faults.fail_next(1, status=401)  # the sync's first Notion call: an invalid token
-    failed = _run(local, "notion_sync", instance, partition_key="risks", asset_selection=RISKS_ONLY)
+    failed = _run(local, "notion_sync", dagster_instance, partition_key="risks", asset_selection=RISKS_ONLY)
     assert not failed.success
 
-    status = _status(local, instance, tmp_path)
+    status = _status(local, dagster_instance, tmp_path)
 
     job = status[("job", "reference_data")]
     assert (job["status"], job["last_run_id"], job["error"]) == ("SUCCESS", reference.run_id, None)
@@ -98,9 +75,9 @@ def test_status_reflects_a_failed_and_a_successful_run(
     assert {name for kind, name in status if kind == "sensor"} == {s.name for s in defs.sensors or []}
 
     # on-call fixes the token and syncs again: the same rows turn green
-    fixed = _run(local, "notion_sync", instance, partition_key="risks", asset_selection=RISKS_ONLY)
+    fixed = _run(local, "notion_sync", dagster_instance, partition_key="risks", asset_selection=RISKS_ONLY)
     assert fixed.success
-    status = _status(local, instance, tmp_path)
+    status = _status(local, dagster_instance, tmp_path)
     sync = status[("job", "notion_sync")]
     assert (sync["status"], sync["last_run_id"], sync["error"]) == ("SUCCESS", fixed.run_id, None)
     bronze = status[("asset", "bronze/notion_raw_pages")]
@@ -111,11 +88,13 @@ def test_status_reflects_a_failed_and_a_successful_run(
 
 
 def test_materialization_metadata_counts_failures(
-    local: dg.Definitions, instance: dg.DagsterInstance, clean_sandbox: SandboxServer
+    local: dg.Definitions, dagster_instance: dg.DagsterInstance, clean_sandbox: SandboxServer
 ) -> None:
     clean_sandbox.faults.fail_next(1, status=401)
-    assert not _run(local, "notion_sync", instance, partition_key="risks", asset_selection=RISKS_ONLY).success
-    result = _run(local, "control_room", instance)
+    assert not _run(
+        local, "notion_sync", dagster_instance, partition_key="risks", asset_selection=RISKS_ONLY
+    ).success
+    result = _run(local, "control_room", dagster_instance)
     [event] = result.get_asset_materialization_events()
     metadata = event.materialization.metadata
     assert metadata["failed_jobs"].value == 1 and metadata["failed_assets"].value == 1

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import dagster as dg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ppm_assets.definitions import defs
 from ppm_assets.recovery import backfill_partitions, contiguous_ranges, failed_and_missing_partitions
-from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion_mapping import load_notion_mapping
-from ppm_resources.notion_resource import NotionResource
 from ppm_sandbox import SandboxServer
 
 BRONZE = dg.AssetKey(["bronze", "notion_raw_pages"])
@@ -35,61 +30,46 @@ def test_contiguous_ranges_cover_exactly_the_chosen_keys(flags: list[bool]) -> N
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as instance:
-        yield instance
-
-
-@pytest.fixture
-def local(clean_sandbox: SandboxServer, tmp_path: Path) -> dg.Definitions:
-    resources = {
-        "lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")),
-        "notion": NotionResource(
-            base_url=clean_sandbox.notion_url,
-            token=f"secret_{uuid.uuid4().hex}",
-            lookup_by_title=True,
-            rate_limit_rps=500,
-            rate_limit_burst=100,
-        ),
-    }
-    return dg.Definitions(
-        assets=defs.assets, asset_checks=defs.asset_checks, resources={**(defs.resources or {}), **resources}
-    )
+def local(local_defs: Callable) -> dg.Definitions:
+    return local_defs()
 
 
 def test_backfill_runs_only_the_failed_and_missing_partitions(
-    local: dg.Definitions, instance: dg.DagsterInstance, clean_sandbox: SandboxServer
+    local: dg.Definitions, dagster_instance: dg.DagsterInstance, clean_sandbox: SandboxServer
 ) -> None:
     graph = local.resolve_asset_graph()
     names = load_notion_mapping().names
-    assert failed_and_missing_partitions(instance, graph, BRONZE) == names  # nothing materialized yet
+    assert failed_and_missing_partitions(dagster_instance, graph, BRONZE) == names  # nothing materialized yet
 
     job = local.resolve_implicit_global_asset_job_def()
     for name in ("programs", "projects"):
-        assert job.execute_in_process(instance=instance, asset_selection=[BRONZE], partition_key=name).success
+        assert job.execute_in_process(
+            instance=dagster_instance, asset_selection=[BRONZE], partition_key=name
+        ).success
     clean_sandbox.faults.fail_next(1, status=401)
     failed = job.execute_in_process(
-        instance=instance, asset_selection=[BRONZE], partition_key="risks", raise_on_error=False
+        instance=dagster_instance,
+        asset_selection=[BRONZE],
+        partition_key="risks",
+        raise_on_error=False,
     )
     assert not failed.success
-    todo = failed_and_missing_partitions(instance, graph, BRONZE)
+    todo = failed_and_missing_partitions(dagster_instance, graph, BRONZE)
     assert todo == [n for n in names if n not in {"programs", "projects"}]  # risks failed, the rest missing
 
-    summary = backfill_partitions(local, instance, BRONZE, todo)
+    summary = backfill_partitions(local, dagster_instance, BRONZE, todo)
     assert summary.success
     assert len(summary.run_ids) == len(contiguous_ranges(names, todo))
-    assert failed_and_missing_partitions(instance, graph, BRONZE) == []
-    runs = [instance.get_run_by_id(run_id) for run_id in summary.run_ids]
+    assert failed_and_missing_partitions(dagster_instance, graph, BRONZE) == []
+    runs = [dagster_instance.get_run_by_id(run_id) for run_id in summary.run_ids]
     assert all(run and run.tags["ppm/trigger"] == "backfill_failed_and_missing" for run in runs)
 
 
 def test_unpartitioned_and_unknown_partitions_are_refused(
-    local: dg.Definitions, instance: dg.DagsterInstance
+    local: dg.Definitions, dagster_instance: dg.DagsterInstance
 ) -> None:
     graph = local.resolve_asset_graph()
     with pytest.raises(ValueError, match="is not partitioned"):
-        failed_and_missing_partitions(instance, graph, dg.AssetKey(["silver", "risks"]))
+        failed_and_missing_partitions(dagster_instance, graph, dg.AssetKey(["silver", "risks"]))
     with pytest.raises(ValueError, match="has no partitions nope"):
-        backfill_partitions(local, instance, BRONZE, ["nope"])
+        backfill_partitions(local, dagster_instance, BRONZE, ["nope"])
