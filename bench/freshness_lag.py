@@ -3,8 +3,8 @@
 Everything runs as in production, on this machine: the Notion sandbox at Notion's 3 requests/s, a fresh
 lakehouse and a fresh Dagster instance (a temporary `DAGSTER_HOME` with the repository's `dagster.yaml`),
 one `ppm sync` so bronze and silver exist, then the Dagster daemon (`dagster-daemon run`), which evaluates
-the sensors, dequeues runs and launches them. The sensor's first tick has no cursor and requests a sync of
-every database; once those runs are done and the instance is quiet, one budget line is renamed to a unique
+the sensors, dequeues runs and launches them. The sensor's first tick has no cursor and requests one sync run
+of every database; once it is done and the instance is quiet, one budget line is renamed to a unique
 value through the sandbox's control endpoint (t0), and `silver.budget_lines` is polled until the new name
 is there (t1). lag_s = t1 - t0: what a reader of silver waits for an edit in Notion.
 
@@ -46,9 +46,7 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from dagster._core.events import DagsterEventType
 from dagster._core.scheduler.instigation import InstigatorTick, InstigatorType, TickStatus
-from dagster._core.storage.dagster_run import RunRecord
 from deltalake import DeltaTable
 
 from ppm_assets.demo import background
@@ -71,16 +69,16 @@ IN_PROGRESS = {
 }
 DONE_TICKS = {TickStatus.SUCCESS, TickStatus.SKIPPED, TickStatus.FAILURE}
 RUN_EVENTS = {
-    DagsterEventType.RUN_ENQUEUED,
-    DagsterEventType.RUN_STARTING,
-    DagsterEventType.RUN_START,
-    DagsterEventType.RUN_SUCCESS,
-    DagsterEventType.RUN_FAILURE,
-    DagsterEventType.STEP_WORKER_STARTING,
-    DagsterEventType.STEP_START,
-    DagsterEventType.STEP_SUCCESS,
-    DagsterEventType.STEP_FAILURE,
-    DagsterEventType.ASSET_MATERIALIZATION,
+    dg.DagsterEventType.RUN_ENQUEUED,
+    dg.DagsterEventType.RUN_STARTING,
+    dg.DagsterEventType.RUN_START,
+    dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.STEP_WORKER_STARTING,
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
 }
 
 _STARTED = time.monotonic()
@@ -108,7 +106,7 @@ def sensor_ticks(instance: dg.DagsterInstance, name: str | None = None) -> list[
     return sorted(ticks, key=lambda tick: tick.timestamp)
 
 
-def run_records(instance: dg.DagsterInstance, since: float | None = None) -> list[RunRecord]:
+def run_records(instance: dg.DagsterInstance, since: float | None = None) -> list[dg.RunRecord]:
     """Runs created at or after `since` (every run when None), oldest first."""
     created_after = datetime.fromtimestamp(since, tz=UTC) if since is not None else None
     return list(
@@ -118,7 +116,7 @@ def run_records(instance: dg.DagsterInstance, since: float | None = None) -> lis
     )
 
 
-def status_counts(records: Sequence[RunRecord]) -> dict[str, int]:
+def status_counts(records: Sequence[dg.RunRecord]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for record in records:
         status = record.dagster_run.status.value
@@ -136,7 +134,7 @@ def run_events(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float, s
     return sorted(events, key=lambda item: item[0])
 
 
-def first(events: Sequence[tuple[float, str, str | None, Any]], kind: DagsterEventType) -> float | None:
+def first(events: Sequence[tuple[float, str, str | None, Any]], kind: dg.DagsterEventType) -> float | None:
     return next((stamp for stamp, value, _, _ in events if value == kind.value), None)
 
 
@@ -146,7 +144,7 @@ def silver_write(events: Sequence[tuple[float, str, str | None, Any]]) -> tuple[
         (
             (stamp, step)
             for stamp, value, step, key in events
-            if value == DagsterEventType.ASSET_MATERIALIZATION.value and key == SILVER_KEY
+            if value == dg.DagsterEventType.ASSET_MATERIALIZATION.value and key == SILVER_KEY
         ),
         (None, None),
     )
@@ -183,10 +181,10 @@ def steps_of(events: Sequence[tuple[float, str, str | None, Any]]) -> list[Step]
     steps = [
         Step(
             key=step,
-            spawn=stamps.get(DagsterEventType.STEP_WORKER_STARTING.value),
-            start=stamps.get(DagsterEventType.STEP_START.value),
-            end=stamps.get(DagsterEventType.STEP_SUCCESS.value)
-            or stamps.get(DagsterEventType.STEP_FAILURE.value),
+            spawn=stamps.get(dg.DagsterEventType.STEP_WORKER_STARTING.value),
+            start=stamps.get(dg.DagsterEventType.STEP_START.value),
+            end=stamps.get(dg.DagsterEventType.STEP_SUCCESS.value)
+            or stamps.get(dg.DagsterEventType.STEP_FAILURE.value),
         )
         for step, stamps in per_step.items()
     ]
@@ -333,9 +331,9 @@ def wait_visible(
         time.sleep(0.5)
 
 
-def writer_run(instance: dg.DagsterInstance, records: Sequence[RunRecord]) -> RunRecord | None:
+def writer_run(instance: dg.DagsterInstance, records: Sequence[dg.RunRecord]) -> dg.RunRecord | None:
     """The run since the edit that materialized the silver table first."""
-    best: tuple[float, RunRecord] | None = None
+    best: tuple[float, dg.RunRecord] | None = None
     for record in records:
         stamp, _ = silver_write(run_events(instance, record.dagster_run.run_id))
         if stamp is not None and (best is None or stamp < best[0]):
@@ -375,9 +373,9 @@ def breakdown(instance: dg.DagsterInstance, t0: float, visible: float) -> dict[s
     events = run_events(instance, run_id)
     end = instance.get_run_record_by_id(run_id) or writer
     created = writer.create_timestamp.timestamp()
-    enqueued = first(events, DagsterEventType.RUN_ENQUEUED)
-    starting = first(events, DagsterEventType.RUN_STARTING)  # the queue let it go, the launcher took it
-    started = first(events, DagsterEventType.RUN_START) or end.start_time
+    enqueued = first(events, dg.DagsterEventType.RUN_ENQUEUED)
+    starting = first(events, dg.DagsterEventType.RUN_STARTING)  # the queue let it go, the launcher took it
+    started = first(events, dg.DagsterEventType.RUN_START) or end.start_time
     written, writer_step = silver_write(events)
     steps = steps_of(events)
     chain = critical_path(steps, writer_step)

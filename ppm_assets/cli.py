@@ -217,23 +217,19 @@ def health() -> None:
 
 
 @main.command()
-@click.option("--problems", is_flag=True, help="Only rows with a failed run, an error, or a job never run.")
+@click.option("--problems", is_flag=True, help="Only failures, errors, and scheduled jobs that never ran.")
 def status(problems: bool) -> None:
     """Last run, status, duration, next tick and error of every job, asset, schedule and sensor."""
     ensure_dagster_home()
     import dagster as dg
 
-    from ppm_assets.control_room import NEVER_RUN, collect_status
+    from ppm_assets.control_room import collect_status
 
     defs = _load_defs()
     with dg.DagsterInstance.get() as instance:
         rows = collect_status(instance, defs.get_repository_def())
-    if problems:
-        rows = [
-            r
-            for r in rows
-            if r.error or r.status == "FAILURE" or (r.object_type == "job" and r.status == NEVER_RUN)
-        ]
+    if problems:  # failed runs and steps, assets skipped after a failure, schedule/sensor errors
+        rows = [r for r in rows if r.error or r.status == "FAILURE"]
     table = [
         {
             "type": r.object_type,
@@ -258,7 +254,7 @@ def run_job(name: str, partition: str | None) -> None:
     home = ensure_dagster_home()
     import dagster as dg
 
-    from ppm_assets.materialize import INFO_LOGS, add_result, partition_range_tags
+    from ppm_assets.materialize import INFO_LOGS, NO_AUTOMATIC_RETRY, add_result, partition_range_tags
     from ppm_assets.partitions import RANGE_START
 
     defs = _load_defs()
@@ -266,6 +262,8 @@ def run_job(name: str, partition: str | None) -> None:
     if name not in names:
         _fail(f"no job {name!r}; jobs are: {', '.join(names)}")
     job = defs.resolve_job_def(name)
+    if partition is not None and job.partitions_def is None:
+        _fail(f"job {name} is not partitioned: run it without --partition")
     try:
         tags = partition_range_tags(job.partitions_def, partition)
     except ValueError as error:
@@ -281,7 +279,7 @@ def run_job(name: str, partition: str | None) -> None:
         result = job.execute_in_process(
             instance=instance,
             run_config={**preset, **INFO_LOGS},
-            tags={**tags, "ppm/trigger": "cli"},
+            tags={**tags, "ppm/trigger": "cli", **NO_AUTOMATIC_RETRY},
             raise_on_error=False,
         )
     summary = MaterializeSummary(seconds=time.monotonic() - started)
@@ -292,7 +290,8 @@ def run_job(name: str, partition: str | None) -> None:
 @main.command()
 @click.argument("run_id")
 def reexecute(run_id: str) -> None:
-    """Re-execute a failed run from failure: only its failed and skipped steps, same partitions and config."""
+    """Re-execute a failed or canceled run from failure: only the steps that did not succeed, same partitions
+    and config."""
     home = ensure_dagster_home()
     import dagster as dg
 

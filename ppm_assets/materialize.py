@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# In-process runs are retried by whoever started them, not by the daemon (it cannot relaunch a run it did not
+# launch, and would only log that it tried).
+NO_AUTOMATIC_RETRY = {"dagster/max_retries": "0"}
 
 
 @dataclass
@@ -106,7 +109,10 @@ def materialize_all(
     if not keys:
         raise ValueError(f"selection {selection!r} matches no asset")
     plans = plan_runs(asset_graph, keys)
-    run_tags = [{**partition_range_tags(plan.partitions_def, partition), **(tags or {})} for plan in plans]
+    run_tags = [
+        {**partition_range_tags(plan.partitions_def, partition), **(tags or {}), **NO_AUTOMATIC_RETRY}
+        for plan in plans
+    ]
     summary = MaterializeSummary()
     started = time.monotonic()
     for plan, plan_tags in zip(plans, run_tags, strict=True):

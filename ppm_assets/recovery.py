@@ -1,8 +1,8 @@
 """On-call recovery from the command line: re-execute a failed run from failure, backfill failed/missing partitions.
 
 Both do what the UI's "Re-execute from failure" and "Materialize → Failed and missing" do, in this process
-(the code location's in-process executor) and recorded in the same Dagster instance, so the UI shows the new runs as
-children / backfills of what failed.
+(the code location's in-process executor) and recorded in the same Dagster instance: a re-execution appears as
+a child of the failed run, a backfill as ordinary runs tagged `ppm/trigger=backfill_failed_and_missing`.
 """
 
 from __future__ import annotations
@@ -12,25 +12,26 @@ from collections.abc import Sequence
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
-from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 
-from ppm_assets.materialize import INFO_LOGS, MaterializeSummary, add_result
+from ppm_assets.materialize import INFO_LOGS, NO_AUTOMATIC_RETRY, MaterializeSummary, add_result
 from ppm_assets.partitions import RANGE_END, RANGE_START, range_tags
 from ppm_resources.paths import project_root
 
 DEFINITIONS_MODULE = "ppm_assets.definitions"
+RESUMABLE = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 # Tags a re-execution keeps from its parent: which partitions it covered (others are the parent's own).
 PARTITION_TAGS = ("dagster/partition", RANGE_START, RANGE_END)
 
 
 def reexecute_from_failure(instance: dg.DagsterInstance, run_id: str) -> MaterializeSummary:
-    """Re-run the failed and skipped steps of a failed run (same job, partitions and config) in process."""
+    """Re-run the failed, skipped and unfinished steps of a failed or canceled run (same job, partitions and
+    config) in process."""
     parent = instance.get_run_by_id(run_id)
     if parent is None:
         raise ValueError(f"no run {run_id!r} in the Dagster instance; list runs with `ppm status`")
-    if parent.status != dg.DagsterRunStatus.FAILURE:
+    if parent.status not in RESUMABLE:
         raise ValueError(
-            f"run {run_id} is {parent.status.value}: only a failed run can be re-executed from failure"
+            f"run {run_id} is {parent.status.value}: only a failed or canceled run can be re-executed from failure"
         )
     repository = ReconstructableRepository.for_module(
         DEFINITIONS_MODULE, "defs", working_directory=str(project_root())
@@ -39,6 +40,7 @@ def reexecute_from_failure(instance: dg.DagsterInstance, run_id: str) -> Materia
     tags = {
         **{k: v for k, v in parent.tags.items() if not k.startswith("dagster/") or k in PARTITION_TAGS},
         "ppm/trigger": "reexecute_from_failure",
+        **NO_AUTOMATIC_RETRY,
     }
     summary = MaterializeSummary()
     started = time.monotonic()
@@ -63,7 +65,7 @@ def failed_and_missing_partitions(
         raise ValueError(f"{key.to_user_string()} is not partitioned: use `ppm materialize --select` instead")
     keys = partitions_def.get_partition_keys()
     status = instance.get_status_by_partition(key, keys, partitions_def) or {}
-    return [k for k in keys if status.get(k) in (None, AssetPartitionStatus.FAILED)]
+    return [k for k in keys if status.get(k) in (None, dg.AssetPartitionStatus.FAILED)]
 
 
 def contiguous_ranges(all_keys: Sequence[str], chosen: Sequence[str]) -> list[tuple[str, str]]:
@@ -99,7 +101,7 @@ def backfill_partitions(
     summary = MaterializeSummary()
     started = time.monotonic()
     for first, last in contiguous_ranges(partitions_def.get_partition_keys(), partition_keys):
-        tags = {**range_tags(first, last), "ppm/trigger": "backfill_failed_and_missing"}
+        tags = {**range_tags(first, last), "ppm/trigger": "backfill_failed_and_missing", **NO_AUTOMATIC_RETRY}
         result = job.execute_in_process(
             instance=instance, asset_selection=[key], tags=tags, raise_on_error=False, run_config=INFO_LOGS
         )

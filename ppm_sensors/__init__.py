@@ -1,8 +1,10 @@
 """Jobs, schedules and sensors; `defs` is this package's piece.
 
-jobs.py           notion_sync / notion_full_resync / notion_dry_run / dq_checks / gold_hourly / reference_data
-schedules.py      daily Notion reconciliation (02:00 UTC), hourly gold, daily reference data, control room (15 min)
-notion_change.py  Notion change sensor (one probe per database, runs only for changed partitions)
+jobs.py           notion_sync / notion_full_resync / notion_dry_run / dq_checks / gold_hourly / budget_vs_actual /
+                  reference_data / control_room
+schedules.py      daily Notion reconciliation (02:00 UTC), hourly gold and budget_vs_actual, daily reference data,
+                  control room (15 min)
+notion_change.py  Notion change sensor (one probe per database; syncs changed databases, heartbeat for quiet ones)
 alerting.py       run failure sensor (JSON log line + optional Slack/Teams webhook)
 run_errors.py     root-cause messages of failed runs (alerts, control room)
 dq_actions.py     new critical DQ issues -> Notion Action drafts (the write-back is not built yet)

@@ -1,4 +1,4 @@
-"""Notion change sensor: one cheap probe per database, runs only for the databases that changed."""
+"""Notion change sensor: one cheap probe per database; syncs what changed, and what has not synced for a while."""
 
 from __future__ import annotations
 
@@ -22,19 +22,20 @@ WATERMARKS_KEY = dg.AssetKey(["bronze", "notion_sync_watermarks"])
 # The newest edit of a database, as an ISO timestamp, or EMPTY when the database has no pages.
 EMPTY = ""
 PROBE_BODY = {"page_size": 1, "sorts": [{"timestamp": "last_edited_time", "direction": "descending"}]}
-# With no edit anywhere, one cheap incremental sync of every database this often anyway: the bronze freshness
-# policy (30 min, runbook P2) then means "the sync works", not "someone edited Notion lately".
+# A database with no sync requested for this long gets a cheap incremental one anyway (a heartbeat): the
+# freshness policies of its bronze partition (30 min, runbook P2) and silver table (45 min) then mean "the sync
+# works", not "someone edited this database lately".
 HEARTBEAT = timedelta(minutes=20)
 
 
 @dataclass
 class SensorCursor:
     newest_edit: dict[str, str] = field(default_factory=dict)  # database -> newest last_edited_time
-    run_requested_at: datetime | None = None
+    requested_at: dict[str, datetime] = field(default_factory=dict)  # database -> last sync requested
 
     def dumps(self) -> str:
-        requested = self.run_requested_at.isoformat() if self.run_requested_at else None
-        return json.dumps({"newest_edit": self.newest_edit, "run_requested_at": requested}, sort_keys=True)
+        requested = {name: at.isoformat() for name, at in self.requested_at.items()}
+        return json.dumps({"newest_edit": self.newest_edit, "requested_at": requested}, sort_keys=True)
 
 
 def parse_cursor(cursor: str | None) -> SensorCursor:
@@ -46,14 +47,16 @@ def parse_cursor(cursor: str | None) -> SensorCursor:
     if not isinstance(value, dict):
         return SensorCursor()
     edits = value.get("newest_edit")
-    requested = value.get("run_requested_at")
-    try:
-        requested_at = datetime.fromisoformat(requested) if isinstance(requested, str) else None
-    except ValueError:
-        requested_at = None
+    requested = value.get("requested_at")
+    requested_at: dict[str, datetime] = {}
+    for name, at in requested.items() if isinstance(requested, dict) else []:
+        try:
+            requested_at[str(name)] = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            continue  # that database just gets its heartbeat sooner
     return SensorCursor(
         newest_edit={str(k): str(v) for k, v in edits.items()} if isinstance(edits, dict) else {},
-        run_requested_at=requested_at,
+        requested_at=requested_at,
     )
 
 
@@ -82,8 +85,9 @@ async def probe(notion: NotionResource, names: list[str]) -> dict[str, str | Bas
     job=notion_sync_job,
     minimum_interval_seconds=30,  # ~6 cheap requests per tick, ~7 % of one token's 3 req/s
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Probes each mapped Notion database (one page, newest edit first) and requests a sync of "
-    "exactly the databases whose newest edit moved since the last tick.",
+    description="Probes each mapped Notion database (one page, newest edit first) and syncs the databases whose "
+    "newest edit moved since the last tick, plus those with no sync for 20 minutes (a heartbeat for freshness); "
+    "all of them in one run when all are due.",
 )
 def notion_change_sensor(
     context: dg.SensorEvaluationContext, notion: NotionResource
@@ -94,7 +98,7 @@ def notion_change_sensor(
     observed = asyncio.run(probe(notion, names))
     now = datetime.now(UTC)
 
-    cursor = SensorCursor(dict(previous.newest_edit), previous.run_requested_at)
+    cursor = SensorCursor(dict(previous.newest_edit), dict(previous.requested_at))
     changed: list[str] = []
     failed: list[str] = []
     for name in names:
@@ -106,32 +110,41 @@ def notion_change_sensor(
         if previous.newest_edit.get(name) != newest:
             changed.append(name)
             cursor.newest_edit[name] = newest
+    # Heartbeats go to failed probes too: the sync then fails loudly (alert, freshness) instead of waiting.
+    quiet = [
+        name
+        for name in names
+        if name not in changed
+        and now - previous.requested_at.get(name, datetime.min.replace(tzinfo=UTC)) >= HEARTBEAT
+    ]
     detail = f"; probe failed for {', '.join(failed)}" if failed else ""
 
-    if not changed:
-        if previous.run_requested_at is not None and now - previous.run_requested_at < HEARTBEAT:
-            yield dg.SkipReason(
-                f"no Notion database changed since the last check ({len(names)} probed){detail}"
-            )
-            return
-        context.log.info(
-            f"no change, but no sync requested for {HEARTBEAT}: heartbeat sync of every database"
-        )
-        yield _every_database(names, f"heartbeat:{now:%Y-%m-%dT%H:%M}", "notion_heartbeat")
-    elif set(changed) == set(names):  # the first tick, or everything edited: one run, silver built once
-        context.log.info("every Notion database changed: one sync run for all of them")
-        yield _every_database(names, "all:" + ",".join(cursor.newest_edit[n] or "empty" for n in names))
-    else:
+    if not changed and not quiet:
+        yield dg.SkipReason(f"no Notion database changed since the last check ({len(names)} probed){detail}")
+        return
+    if changed:
         context.log.info(f"changed Notion databases: {', '.join(changed)}{detail}")
-        for name in changed:
+    if quiet:
+        context.log.info(f"no sync requested for {HEARTBEAT} (heartbeat): {', '.join(quiet)}")
+    if set(changed) | set(quiet) == set(names):  # the first tick, or all due: one run, silver built once
+        edits = ",".join(cursor.newest_edit.get(n) or "empty" for n in names)
+        yield _every_database(
+            names, f"all:{edits}:{now:%Y-%m-%dT%H:%M}", "notion_change" if changed else "notion_heartbeat"
+        )
+    else:
+        for name in [*changed, *quiet]:
             # Only the database's own silver table: the others did not change.
+            is_change = name in changed
             yield dg.RunRequest(
                 partition_key=name,
-                run_key=f"{name}:{cursor.newest_edit[name] or 'empty'}",
+                run_key=f"{name}:{cursor.newest_edit[name] or 'empty'}"
+                if is_change
+                else f"{name}:heartbeat:{now:%Y-%m-%dT%H:%M}",
                 asset_selection=[BRONZE_KEY, WATERMARKS_KEY, silver_key(mapping, name)],
-                tags={"ppm/trigger": "notion_change"},
+                tags={"ppm/trigger": "notion_change" if is_change else "notion_heartbeat"},
             )
-    cursor.run_requested_at = now
+    for name in [*changed, *quiet]:
+        cursor.requested_at[name] = now
     context.update_cursor(cursor.dumps())
 
 
@@ -139,6 +152,6 @@ def silver_key(mapping: NotionMapping, name: str) -> dg.AssetKey:
     return dg.AssetKey(["silver", mapping.database(name).silver_table])
 
 
-def _every_database(names: list[str], run_key: str, trigger: str = "notion_change") -> dg.RunRequest:
+def _every_database(names: list[str], run_key: str, trigger: str) -> dg.RunRequest:
     """One run over every partition (the bronze asset's single-run backfill), then every silver table."""
     return dg.RunRequest(run_key=run_key, tags={**range_tags(names[0], names[-1]), "ppm/trigger": trigger})

@@ -33,5 +33,9 @@ def run_error(instance: dg.DagsterInstance, run_id: str) -> str:
         step, message = next(iter(steps.items()))
         return f"{step}: {message}"
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
-        return (record.message or "").strip()[:MAX_ERROR_CHARS]
+        failure = record.dagster_event.job_failure_data if record.dagster_event else None
+        message = root_cause_message(
+            failure.error if failure else None
+        )  # e.g. a resource that failed to load
+        return message or (record.message or "").strip()[:MAX_ERROR_CHARS]
     return ""

@@ -95,6 +95,7 @@ def test_runbook_commands_succeed_in_order(on_call: dict[str, str]) -> None:
     placeholders = {k: v for k, v in on_call.items() if k.startswith("<")}
     ran = ["ppm materialize"]  # by the fixture; a line repeated in the runbook runs once
     seconds: dict[str, float] = {}
+    outputs: dict[str, str] = {}
     for argv in runbook_commands():
         line = shlex.join(argv)
         if line in ELSEWHERE or line in ran:
@@ -117,16 +118,17 @@ def test_runbook_commands_succeed_in_order(on_call: dict[str, str]) -> None:
         assert "Traceback" not in result.stdout + result.stderr, output
         ran.append(line)
         seconds[line] = time.monotonic() - started
+        outputs[line] = result.stdout
     print("\n".join(f"{s:6.1f} s  {line}" for line, s in seconds.items()))  # shown with -s
     assert any(line.startswith("ppm reexecute") for line in ran)
 
-    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
-    try:
-        with dg.DagsterInstance.get() as instance:
-            retry = instance.get_runs(dg.RunsFilter(tags={"ppm/trigger": "reexecute_from_failure"}))
-            assert retry and retry[0].parent_run_id == on_call["<RUN_ID>"] and retry[0].is_success
-    finally:
-        del os.environ["DAGSTER_HOME"]
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        retry = instance.get_runs(dg.RunsFilter(tags={"ppm/trigger": "reexecute_from_failure"}))
+        assert retry and retry[0].parent_run_id == on_call["<RUN_ID>"] and retry[0].is_success
+    # the first daily check shows the failed run with its root cause
+    assert (
+        on_call["<RUN_ID>"] in outputs["ppm status --problems"] and "401" in outputs["ppm status --problems"]
+    )
 
 
 def test_runbook_sql_runs(on_call: dict[str, str]) -> None:

@@ -25,7 +25,7 @@ def control_room_status(context: dg.AssetExecutionContext, lakehouse: Lakehouse)
     # The whole code location, also when this asset runs in a job or in-process run that holds only itself.
     from ppm_assets.definitions import defs
 
-    rows = collect_status(context.instance, defs.get_repository_def())
+    rows = collect_status(context.instance, defs.get_repository_def(), exclude_run_id=context.run.run_id)
     table = to_arrow(rows)
     write = lakehouse.replace(TABLE, table)
 

@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 import dagster as dg
 import pyarrow as pa
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, InstigatorType
-from dagster._core.storage.dagster_run import RunRecord
-from dagster._core.storage.partition_status_cache import AssetPartitionStatus
 from dagster._utils.schedules import cron_string_iterator
 
 from ppm_sensors.run_errors import root_cause_message, run_error, step_errors
@@ -38,6 +36,7 @@ class StatusRow:
     next_tick_at: datetime | None
     schedules: str | None  # running schedules that will run it, comma-separated
     error: str | None
+    detail: str | None  # schedules/sensors: the last tick's skip reason (e.g. why nothing ran)
     last_materialized_at: datetime | None  # assets only
     failed_partitions: int | None  # partitioned assets only: partitions whose latest attempt failed
     checked_at: datetime
@@ -55,6 +54,7 @@ SCHEMA = pa.schema(
         ("next_tick_at", pa.timestamp("us", tz="UTC")),
         ("schedules", pa.string()),
         ("error", pa.string()),
+        ("detail", pa.string()),
         ("last_materialized_at", pa.timestamp("us", tz="UTC")),
         ("failed_partitions", pa.int64()),
         pa.field("checked_at", pa.timestamp("us", tz="UTC"), nullable=False),
@@ -97,20 +97,20 @@ class _Runs:
 
     def __init__(self, instance: dg.DagsterInstance) -> None:
         self.instance = instance
-        self._records: dict[str, RunRecord | None] = {}
+        self._records: dict[str, dg.RunRecord | None] = {}
         self._steps: dict[str, dict[str, str]] = {}
 
-    def record(self, run_id: str) -> RunRecord | None:
+    def record(self, run_id: str) -> dg.RunRecord | None:
         if run_id not in self._records:
             self._records[run_id] = self.instance.get_run_record_by_id(run_id)
         return self._records[run_id]
 
-    def latest(self, job_name: str) -> RunRecord | None:
-        records = self.instance.get_run_records(dg.RunsFilter(job_name=job_name), limit=1)
-        if not records:
-            return None
-        self._records[records[0].dagster_run.run_id] = records[0]
-        return records[0]
+    def latest(self, job_name: str, exclude_run_id: str | None) -> dg.RunRecord | None:
+        records = self.instance.get_run_records(dg.RunsFilter(job_name=job_name), limit=2)
+        record = next((r for r in records if r.dagster_run.run_id != exclude_run_id), None)
+        if record is not None:
+            self._records[record.dagster_run.run_id] = record
+        return record
 
     def step_errors(self, run_id: str) -> dict[str, str]:
         if run_id not in self._steps:
@@ -118,7 +118,7 @@ class _Runs:
         return self._steps[run_id]
 
 
-def _run_fields(runs: _Runs, record: RunRecord | None) -> dict:
+def _run_fields(runs: _Runs, record: dg.RunRecord | None) -> dict:
     if record is None:
         return {"status": NEVER_RUN, "last_run_id": None, "started_at": None, "ended_at": None,
                 "duration_s": None, "error": None}  # fmt: skip
@@ -161,13 +161,21 @@ def _failed_partitions(
 ) -> int:
     partition_keys = partitions_def.get_partition_keys()
     status = instance.get_status_by_partition(key, partition_keys, partitions_def) or {}
-    return sum(1 for value in status.values() if value == AssetPartitionStatus.FAILED)
+    return sum(1 for value in status.values() if value == dg.AssetPartitionStatus.FAILED)
 
 
 def collect_status(
-    instance: dg.DagsterInstance, repository: dg.RepositoryDefinition, now: datetime | None = None
+    instance: dg.DagsterInstance,
+    repository: dg.RepositoryDefinition,
+    now: datetime | None = None,
+    *,
+    exclude_run_id: str | None = None,
 ) -> list[StatusRow]:
-    """One row per job, asset, schedule and sensor of `repository`, from what `instance` recorded."""
+    """One row per job, asset, schedule and sensor of `repository`, from what `instance` recorded.
+
+    `exclude_run_id`: the run taking this snapshot, which is still in progress; its job and asset report the
+    run before it instead.
+    """
     now = now or datetime.now(UTC)
     runs = _Runs(instance)
     schedule_states = _states(instance, InstigatorType.SCHEDULE)
@@ -198,8 +206,9 @@ def collect_status(
             StatusRow(
                 object_type="job",
                 name=job.name,
-                **_run_fields(runs, runs.latest(job.name)),
+                **_run_fields(runs, runs.latest(job.name, exclude_run_id)),
                 **scheduled(schedules_by_job.get(job.name, [])),
+                detail=None,
                 last_materialized_at=None,
                 failed_partitions=None,
                 checked_at=now,
@@ -215,6 +224,8 @@ def collect_status(
         entry = records.get(key)
         materialization = entry.last_materialization if entry else None
         run_id = entry.last_run_id if entry else None
+        if run_id is not None and run_id == exclude_run_id:
+            run_id = materialization.run_id if materialization else None  # the previous snapshot's run
         step_key = asset_graph.get(key).assets_def.get_op_def_for_asset_key(key).name
         fields_ = _run_fields(runs, runs.record(run_id) if run_id else None)
         fields_.update(_asset_outcome(runs, fields_, step_key, materialization))
@@ -225,6 +236,7 @@ def collect_status(
                 name=key.to_user_string(),
                 **fields_,
                 **scheduled(schedules_by_asset.get(key, [])),
+                detail=None,
                 last_materialized_at=_utc(materialization.timestamp) if materialization else None,
                 failed_partitions=_failed_partitions(instance, key, partitions_def)
                 if partitions_def
@@ -264,10 +276,11 @@ def _instigator_row(
         latest = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1)
         tick = latest[0] if latest else None
     status = "RUNNING" if running else "STOPPED"
-    error = None
+    error = detail = None
     if tick is not None:
         status = f"{status}, last tick {tick.status.value}"
         error = root_cause_message(tick.error) if tick.error else None
+        detail = tick.skip_reason
     return StatusRow(
         object_type=object_type,
         name=name,
@@ -279,6 +292,7 @@ def _instigator_row(
         next_tick_at=next_tick_at,
         schedules=None,
         error=error,
+        detail=detail,
         last_materialized_at=None,
         failed_partitions=None,
         checked_at=now,

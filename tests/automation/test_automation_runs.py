@@ -49,12 +49,20 @@ def test_sensor_partition_run_syncs_one_database(clean_sandbox: SandboxServer, l
     job = local_job(notion_sync_job)
     assert job.execute_in_process(tags=tags).success
     # what notion_change_sensor requests for a change in one database
-    selection = [dg.AssetKey(["bronze", "notion_raw_pages"]), dg.AssetKey(["silver", "risks"])]
+    selection = [
+        dg.AssetKey(["bronze", "notion_raw_pages"]),
+        dg.AssetKey(["bronze", "notion_sync_watermarks"]),
+        dg.AssetKey(["silver", "risks"]),
+    ]
     result = job.execute_in_process(partition_key="risks", asset_selection=selection)
     assert result.success
     raws = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "bronze"]
     assert {e.partition for e in raws if e.asset_key.path[1] == "notion_raw_pages"} == {"risks"}
-    assert _materialized(result) == {"bronze/notion_raw_pages", "silver/risks"}
+    assert _materialized(result) == {
+        "bronze/notion_raw_pages",
+        "bronze/notion_sync_watermarks",
+        "silver/risks",
+    }
 
 
 def test_first_partition_run_on_an_empty_lakehouse(clean_sandbox: SandboxServer, local_job: Callable) -> None:

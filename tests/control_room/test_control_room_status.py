@@ -1,4 +1,4 @@
-"""`gold/control_room_status` reflects what the Dagster dagster_instance recorded: a failed run and successful ones."""
+"""`gold/control_room_status` reflects what the Dagster instance recorded: a failed run and successful ones."""
 
 from __future__ import annotations
 
@@ -33,10 +33,12 @@ def _run(
 
 def _status(
     local: dg.Definitions, dagster_instance: dg.DagsterInstance, tmp_path: Path
-) -> dict[tuple[str, str], dict]:
-    assert _run(local, "control_room", dagster_instance).success
+) -> tuple[dict[tuple[str, str], dict], str]:
+    """The snapshot's rows by (object_type, name), and the id of the run that took it."""
+    result = _run(local, "control_room", dagster_instance)
+    assert result.success
     rows = LocalLakehouse(root=str(tmp_path / "lakehouse")).query("SELECT * FROM gold.control_room_status")
-    return {(row["object_type"], row["name"]): row for row in rows.to_pylist()}
+    return {(row["object_type"], row["name"]): row for row in rows.to_pylist()}, result.run_id
 
 
 def test_status_reflects_a_failed_and_a_successful_run(
@@ -48,7 +50,7 @@ def test_status_reflects_a_failed_and_a_successful_run(
     failed = _run(local, "notion_sync", dagster_instance, partition_key="risks", asset_selection=RISKS_ONLY)
     assert not failed.success
 
-    status = _status(local, dagster_instance, tmp_path)
+    status, first_snapshot = _status(local, dagster_instance, tmp_path)
 
     job = status[("job", "reference_data")]
     assert (job["status"], job["last_run_id"], job["error"]) == ("SUCCESS", reference.run_id, None)
@@ -69,6 +71,7 @@ def test_status_reflects_a_failed_and_a_successful_run(
     assert fx["last_materialized_at"] is not None and fx["failed_partitions"] is None
 
     assert status[("job", "dq_checks")]["status"] == NEVER_RUN
+    assert status[("job", "control_room")]["status"] == NEVER_RUN  # the snapshot's own run is left out
     assert status[("asset", "gold/forecast")]["status"] == NEVER_RUN
     schedule = status[("schedule", "control_room_every_15_min")]
     assert schedule["status"] == "RUNNING" and schedule["next_tick_at"].minute % 15 == 0
@@ -77,14 +80,15 @@ def test_status_reflects_a_failed_and_a_successful_run(
     # on-call fixes the token and syncs again: the same rows turn green
     fixed = _run(local, "notion_sync", dagster_instance, partition_key="risks", asset_selection=RISKS_ONLY)
     assert fixed.success
-    status = _status(local, dagster_instance, tmp_path)
+    status, _ = _status(local, dagster_instance, tmp_path)
     sync = status[("job", "notion_sync")]
     assert (sync["status"], sync["last_run_id"], sync["error"]) == ("SUCCESS", fixed.run_id, None)
     bronze = status[("asset", "bronze/notion_raw_pages")]
     assert (bronze["status"], bronze["error"], bronze["failed_partitions"]) == ("SUCCESS", None, 0)
     assert status[("asset", "silver/risks")]["status"] == "SUCCESS"
-    own = status[("asset", "gold/control_room_status")]
-    assert own["last_run_id"] is not None  # its previous snapshot's run
+    # the snapshot in progress reports the one before it, not itself as STARTED
+    for key in [("job", "control_room"), ("asset", "gold/control_room_status")]:
+        assert (status[key]["status"], status[key]["last_run_id"]) == ("SUCCESS", first_snapshot), key
 
 
 def test_materialization_metadata_counts_failures(
