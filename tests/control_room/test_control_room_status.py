@@ -129,3 +129,97 @@ def test_materialization_metadata_counts_failures(
 def test_next_tick_is_strictly_after_now(schedule: str, now: datetime, expected: datetime) -> None:
     definition = defs.get_repository_def().get_schedule_def(schedule)
     assert next_tick(definition, now) == expected.replace(tzinfo=UTC)
+
+
+def _instigator_state(name: str, kind: str, status: str):  # -> InstigatorState, as the daemon stores it
+    from dagster._core.remote_origin import (
+        InProcessCodeLocationOrigin,
+        RemoteInstigatorOrigin,
+        RemoteRepositoryOrigin,
+    )
+    from dagster._core.scheduler.instigation import (
+        InstigatorState,
+        InstigatorStatus,
+        InstigatorType,
+        ScheduleInstigatorData,
+        SensorInstigatorData,
+    )
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    location = InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(module_name="ppm_assets.definitions", attribute="defs"),
+        location_name="finance_ppm",
+    )
+    origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(location, "__repository__"), name)
+    if kind == "schedule":
+        return InstigatorState(
+            origin, InstigatorType.SCHEDULE, InstigatorStatus[status], ScheduleInstigatorData("0 * * * *")
+        )
+    return InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus[status], SensorInstigatorData())
+
+
+def test_stopped_schedules_and_failed_sensor_ticks(
+    local: dg.Definitions, dagster_instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    from dagster._core.scheduler.instigation import InstigatorType, TickData, TickStatus
+    from dagster._utils.error import SerializableErrorInfo
+
+    dagster_instance.add_instigator_state(_instigator_state("gold_hourly", "schedule", "STOPPED"))
+    sensor = dagster_instance.add_instigator_state(
+        _instigator_state("notion_change_sensor", "sensor", "RUNNING")
+    )
+    cause = SerializableErrorInfo(
+        "NotionAuthError: invalid token: check NOTION_TOKEN\n", [], "NotionAuthError"
+    )
+    wrapper = SerializableErrorInfo(
+        "Error occurred during the evaluation of sensor\n", [], "Error", cause=cause
+    )
+    started = datetime(2026, 11, 22, 3, 0, tzinfo=UTC).timestamp()
+    for status, error, skip in [
+        (TickStatus.SKIPPED, None, "no Notion database changed"),
+        (TickStatus.FAILURE, wrapper, None),
+    ]:
+        dagster_instance.create_tick(
+            TickData(
+                instigator_origin_id=sensor.instigator_origin_id,
+                instigator_name=sensor.instigator_name,
+                instigator_type=InstigatorType.SENSOR,
+                status=status,
+                timestamp=started,
+                selector_id=sensor.selector_id,
+                error=error,
+                skip_reason=skip,
+            )
+        )
+        started += 30
+
+    dq = dagster_instance.add_instigator_state(
+        _instigator_state("dq_critical_issues_to_actions", "sensor", "RUNNING")
+    )
+    dagster_instance.create_tick(
+        TickData(
+            instigator_origin_id=dq.instigator_origin_id,
+            instigator_name=dq.instigator_name,
+            instigator_type=InstigatorType.SENSOR,
+            status=TickStatus.SKIPPED,
+            timestamp=started,
+            selector_id=dq.selector_id,
+            skip_reason="evaluation run-1: 1 new critical issues (Fix data quality: key_unique on silver/projects)",
+        )
+    )
+
+    status, _ = _status(local, dagster_instance, tmp_path)
+    reported = status[("sensor", "dq_critical_issues_to_actions")]
+    assert reported["status"] == "RUNNING, last tick SKIPPED" and reported["error"] is None
+    assert "key_unique on silver/projects" in reported["detail"]
+    stopped = status[("schedule", "gold_hourly")]
+    assert (stopped["status"], stopped["next_tick_at"]) == ("STOPPED", None)
+    assert status[("job", "gold_hourly")]["next_tick_at"] is None  # no running schedule launches it
+    assert status[("asset", "gold/forecast")]["schedules"] is None
+    failing = status[("sensor", "notion_change_sensor")]
+    assert failing["status"] == "RUNNING, last tick FAILURE"
+    assert (
+        failing["error"] == "NotionAuthError: invalid token: check NOTION_TOKEN"
+    )  # the cause, not the wrapper
+    assert failing["started_at"] == datetime(2026, 11, 22, 3, 0, 30, tzinfo=UTC)
+    assert status[("schedule", "control_room_every_15_min")]["status"] == "RUNNING"  # no state: as in code
