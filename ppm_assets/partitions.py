@@ -20,3 +20,12 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 def range_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START: first, RANGE_END: last}
+
+
+def partition_statuses(
+    instance: dg.DagsterInstance, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
+) -> dict[str, dg.AssetPartitionStatus | None]:
+    """Every partition of `key` with its latest status in `instance` (None: never materialized)."""
+    keys = partitions_def.get_partition_keys()
+    status = instance.get_status_by_partition(key, keys, partitions_def) or {}
+    return {k: status.get(k) for k in keys}

@@ -14,7 +14,7 @@ import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 
 from ppm_assets.materialize import INFO_LOGS, NO_AUTOMATIC_RETRY, MaterializeSummary, add_result
-from ppm_assets.partitions import RANGE_END, RANGE_START, range_tags
+from ppm_assets.partitions import RANGE_END, RANGE_START, partition_statuses, range_tags
 from ppm_resources.paths import project_root
 
 DEFINITIONS_MODULE = "ppm_assets.definitions"
@@ -60,12 +60,15 @@ def failed_and_missing_partitions(
     instance: dg.DagsterInstance, asset_graph: dg.AssetGraph, key: dg.AssetKey
 ) -> list[str]:
     """Partition keys of `key` that never materialized or whose latest attempt failed (in-progress excluded)."""
+    statuses = partition_statuses(instance, key, _partitions_def(asset_graph, key))
+    return [k for k, status in statuses.items() if status in (None, dg.AssetPartitionStatus.FAILED)]
+
+
+def _partitions_def(asset_graph: dg.AssetGraph, key: dg.AssetKey) -> dg.PartitionsDefinition:
     partitions_def = asset_graph.get(key).partitions_def
     if partitions_def is None:
         raise ValueError(f"{key.to_user_string()} is not partitioned: use `ppm materialize --select` instead")
-    keys = partitions_def.get_partition_keys()
-    status = instance.get_status_by_partition(key, keys, partitions_def) or {}
-    return [k for k in keys if status.get(k) in (None, dg.AssetPartitionStatus.FAILED)]
+    return partitions_def
 
 
 def contiguous_ranges(all_keys: Sequence[str], chosen: Sequence[str]) -> list[tuple[str, str]]:
@@ -90,10 +93,7 @@ def backfill_partitions(
     defs: dg.Definitions, instance: dg.DagsterInstance, key: dg.AssetKey, partition_keys: Sequence[str]
 ) -> MaterializeSummary:
     """Materialize `partition_keys` of `key` (and its checks), one in-process run per contiguous range."""
-    asset_graph = defs.resolve_asset_graph()
-    partitions_def = asset_graph.get(key).partitions_def
-    if partitions_def is None:
-        raise ValueError(f"{key.to_user_string()} is not partitioned: use `ppm materialize --select` instead")
+    partitions_def = _partitions_def(defs.resolve_asset_graph(), key)
     unknown = sorted(set(partition_keys) - set(partitions_def.get_partition_keys()))
     if unknown:
         raise ValueError(f"{key.to_user_string()} has no partitions {', '.join(unknown)}")

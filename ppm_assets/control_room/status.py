@@ -17,6 +17,7 @@ import pyarrow as pa
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, InstigatorType
 from dagster._utils.schedules import cron_string_iterator
 
+from ppm_assets.partitions import partition_statuses
 from ppm_sensors.run_errors import root_cause_message, run_error, step_errors
 
 NEVER_RUN = "NEVER_RUN"
@@ -159,9 +160,8 @@ def _asset_outcome(
 def _failed_partitions(
     instance: dg.DagsterInstance, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
 ) -> int:
-    partition_keys = partitions_def.get_partition_keys()
-    status = instance.get_status_by_partition(key, partition_keys, partitions_def) or {}
-    return sum(1 for value in status.values() if value == dg.AssetPartitionStatus.FAILED)
+    statuses = partition_statuses(instance, key, partitions_def).values()
+    return sum(1 for status in statuses if status == dg.AssetPartitionStatus.FAILED)
 
 
 def collect_status(
