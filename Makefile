@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make demo   sandbox + first materialization + Dagster UI (http://127.0.0.1:3000), Ctrl-C stops all
-#   make test   lint + format check + the whole test suite
+#   make test   lint + format check + import contracts + the whole test suite
 # Both create .venv and install what they need the first time (and again whenever pyproject.toml changes).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -32,6 +32,7 @@ validate: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -43,7 +44,7 @@ test: lint
 # Starts a throwaway demo, saves screenshots of the Dagster UI to .logs/ui-snapshot/ (needs chromium).
 ui-snapshot: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,ui]'
-	$(BIN)/python -m ppm_assets.ui_snapshot
+	$(BIN)/python -m ppm_cli.ui_snapshot
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -46,10 +46,10 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from dagster._core.scheduler.instigation import InstigatorTick, InstigatorType, TickStatus
 from deltalake import DeltaTable
 
-from ppm_assets.demo import background
+from ppm_cli.demo import background
+from ppm_resources.dagster_internals import InstigatorTick, InstigatorType, TickStatus
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.paths import project_root
 from ppm_sandbox import SandboxProcess

@@ -28,7 +28,8 @@ TOKEN = "secret_bench_notion_sync"
 
 def run_case(name: str, pages: int, rate: float, burst: int, latency_ms: float) -> dict[str, Any]:
     """One case, in this process: emulator in a child process, client here."""
-    from ppm_resources.notion import DatabaseScan, NotionClient
+    from ppm_assets.notion.bronze_rows import batch_rows
+    from ppm_resources.notion import DatabaseScan, NotionClient, scan_databases
     from ppm_sandbox import SandboxProcess
 
     databases = CASES[name]
@@ -51,8 +52,8 @@ def run_case(name: str, pages: int, rate: float, burst: int, latency_ms: float) 
             ) as client:
                 rows = 0
                 scans = [DatabaseScan(db, name=f"bench_{i + 1}") for i, db in enumerate(ids)]
-                async for batch in client.iter_many(scans):
-                    rows += len(batch.rows())
+                async for batch in scan_databases(client, scans):
+                    rows += len(batch_rows(batch))
                 return rows, client.stats.requests, client.stats.as_metadata()
 
         sandbox.reset_stats()

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 
-from ppm_assets.bronze.notion_sync import NotionBronzeSync
+from ppm_assets.notion.sync import NotionBronzeSync
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion import NotionClient
 from ppm_sandbox import SandboxProcess

@@ -77,7 +77,7 @@ def properties(name: str, i: int, rng: random.Random, parents: dict[str, list[st
 
 
 def write_bronze(lakehouse, pages: int, batch: int = 100_000) -> int:
-    from ppm_assets.bronze.notion_schema import notion_raw_pages_table
+    from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 
     rng = random.Random(7)
     counts = {name: max(1, int(pages * share)) for name, share in SHARES.items()}
@@ -118,7 +118,7 @@ def main() -> None:
     import dagster as dg
 
     from ppm_assets.definitions import defs
-    from ppm_assets.materialize import partition_range_tags, plan_runs
+    from ppm_cli.materialize import partition_range_tags, plan_runs
     from ppm_resources.lakehouse import LocalLakehouse
 
     lakehouse = LocalLakehouse(root=root)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ppm_resources.notion_mapping import NotionMapping
+from ppm_resources.notion.mapping import NotionMapping
 
 
 def notion_database_partitions(mapping: NotionMapping) -> dg.StaticPartitionsDefinition:

@@ -1,47 +1,39 @@
-"""Asset checks (data-quality rules) for the lakehouse tables; `defs` is this package's piece.
+"""Data-quality rules and the asset checks that run them; `build_defs` is this package's piece.
 
-Rules and severities: docs/data-dictionary.md. Declarative rules come from config/dq_rules.yaml; one module per rule
-family (`required`, `accepted_values`, `ranges`, `references`, `parseable`, `reconciliation`, `table_shape`,
-`score`) generates Databricks SQL with pure functions; `evaluate` runs them, `quality` and `factories` turn
-them into Dagster checks, and gold/data_quality_issues records every failed rule and the DQ score.
+The rule engine is area-neutral: rules and severities come from config/dq_rules.yaml (`config`), one module per
+rule family (`required`, `accepted_values`, `ranges`, `references`, `parseable`, `reconciliation`,
+`table_shape`, `score`) generates Databricks SQL with pure functions, `catalog` assembles them per table,
+`evaluate` runs them, `rule_checks` and `factories` turn them into Dagster checks. Checks that belong to one
+area sit in its folder (`notion/`, `finance/`). `gold/data_quality_issues` (ppm_assets.quality) records every
+failed rule and the DQ score. Rules and severities: docs/data-dictionary.md.
 """
 
 import dagster as dg
 
-from ppm_checks.catalog import OTHER_KEYS
-from ppm_checks.factories import key_unique_not_null_check
-from ppm_checks.notion_drift import notion_schema_drift_check
-from ppm_checks.quality import quality_checks
-from ppm_resources.notion_mapping import NotionMapping, load_notion_mapping
+from ppm_checks.catalog import build_catalog
+from ppm_checks.config import DqRules, load_dq_rules
+from ppm_checks.finance import budget_vs_actual_reconciliation_check, key_checks
+from ppm_checks.notion import notion_checks
+from ppm_checks.rule_checks import silver_table_checks
+from ppm_resources.notion.mapping import NotionMapping
 
 
-def notion_checks(mapping: NotionMapping) -> list[dg.AssetChecksDefinition]:
-    """Per silver Notion table: page_id unique and not null (blocking), and schema drift (warn)."""
-    checks = []
-    for name, database in mapping.databases.items():
-        checks.append(
-            key_unique_not_null_check(
-                ["silver", database.silver_table], database.silver_table_name, ["page_id"]
-            )
-        )
-        checks.append(notion_schema_drift_check(name, database, mapping.source))
-    return checks
-
-
-def key_checks() -> list[dg.AssetChecksDefinition]:
-    """Keys of the tables that are not Notion tables (blocking)."""
+def quality_checks(mapping: NotionMapping, rules: DqRules | None = None) -> list[dg.AssetChecksDefinition]:
+    """The declarative rules of config/dq_rules.yaml as checks: per silver Notion table, and on gold."""
+    catalog = build_catalog(mapping, rules or load_dq_rules(mapping))
     return [
-        key_unique_not_null_check(table.split("."), table, list(columns))
-        for table, columns in OTHER_KEYS.items()
+        *(silver_table_checks(table, catalog) for table in catalog.tables),
+        budget_vs_actual_reconciliation_check(catalog),
     ]
 
 
-checks = [
-    *key_checks(),
-    *notion_checks(load_notion_mapping()),
-    *quality_checks(load_notion_mapping()),
-]
+def build_checks(mapping: NotionMapping) -> list[dg.AssetChecksDefinition]:
+    """Every asset check of the product, for the Notion databases of `mapping`."""
+    return [*key_checks(), *notion_checks(mapping), *quality_checks(mapping)]
 
-defs = dg.Definitions(asset_checks=checks)
 
-__all__ = ["checks", "defs", "key_checks", "notion_checks", "quality_checks"]
+def build_defs(mapping: NotionMapping) -> dg.Definitions:
+    return dg.Definitions(asset_checks=build_checks(mapping))
+
+
+__all__ = ["build_checks", "build_defs", "key_checks", "notion_checks", "quality_checks"]

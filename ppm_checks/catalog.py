@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ppm_assets.tables import FX_RATES
 from ppm_checks.accepted_values import accepted_values_rule
 from ppm_checks.config import FX_RATES_CURRENCIES, DqRules, RowCountBounds, fx_rates_currencies
 from ppm_checks.parseable import parseable_rule
@@ -11,13 +12,11 @@ from ppm_checks.ranges import bounds_rule, not_before_rule
 from ppm_checks.references import orphan_rule
 from ppm_checks.required import required_rules
 from ppm_checks.rules import RowRule, Severity
-from ppm_resources.notion_mapping import DatabaseMapping, NotionMapping
+from ppm_resources.notion.mapping import DatabaseMapping, NotionMapping
 
 #: Keys of the tables that are not Notion tables (Notion tables are keyed by page_id).
-OTHER_KEYS: dict[str, tuple[str, ...]] = {"silver.fx_rates": ("currency", "month")}
+OTHER_KEYS: dict[str, tuple[str, ...]] = {FX_RATES.name: ("currency", "month")}
 NOTION_KEY = ("page_id",)
-#: Column types that silver converts with TRY_CAST, so a value can be unparseable.
-TYPED = frozenset({"number", "decimal", "integer", "boolean", "timestamp", "date", "date_end"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def table_row_rules(database: DatabaseMapping, rules: DqRules, currencies: list[
             built.append(bounds_rule(table, entry.column, entry.min, entry.max))
     for column, parent in rules.references.get(name, {}).items():
         built.append(orphan_rule(table, column, f"silver.{parent}"))
-    if any(c.column_type in TYPED for c in database.columns):
+    if any(c.kind.parsed for c in database.columns):
         built.append(parseable_rule(table))
     names = [rule.name for rule in built]
     duplicates = sorted({n for n in names if names.count(n) > 1})

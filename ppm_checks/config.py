@@ -9,15 +9,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from ppm_resources.notion_mapping import NotionMapping
+from ppm_resources.notion.mapping import NotionMapping, column_kind
 from ppm_resources.paths import config_dir
 
 #: `accepted_values` entry meaning "the currencies of config/fx_rates.yaml".
 FX_RATES_CURRENCIES = "fx_rates"
 
 CheckSeverity = Literal["ERROR", "WARN"]
-_NUMERIC = {"number", "decimal", "integer"}
-_DATES = {"date", "date_end", "timestamp"}
 
 
 class Severities(BaseModel):
@@ -89,6 +87,10 @@ def validate_against_mapping(rules: DqRules, mapping: NotionMapping, source: str
         db.silver_table: {c.column_name: c.column_type for c in db.columns}
         for db in mapping.databases.values()
     }
+
+    def comparable(kind: str) -> bool:
+        return column_kind(kind).numeric or column_kind(kind).temporal
+
     problems: list[str] = []
 
     def column_type(section: str, table: str, column: str) -> str | None:
@@ -113,9 +115,9 @@ def validate_against_mapping(rules: DqRules, mapping: NotionMapping, source: str
             kind = column_type("ranges", table, entry.column)
             if entry.not_before is not None:
                 other = column_type("ranges", table, entry.not_before)
-                if kind is not None and other is not None and not {kind, other} <= _DATES | _NUMERIC:
+                if kind is not None and other is not None and not (comparable(kind) and comparable(other)):
                     problems.append(f"ranges.{table}.{entry.column}: not_before compares dates or numbers")
-            elif kind is not None and kind not in _NUMERIC:
+            elif kind is not None and not column_kind(kind).numeric:
                 problems.append(f"ranges.{table}.{entry.column}: min/max need a number column, not {kind}")
     for table, by_column in rules.references.items():
         for column, parent in by_column.items():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ppm_assets.tables import BUDGET_VS_ACTUAL, NOTION_RAW_PAGES
 from ppm_checks.rules import SAMPLE_LIMIT, RuleResult, Sample, Severity, notion_url
 from ppm_resources.lakehouse import Lakehouse, load_sql, parse_table_name, sql_string
 
-BRONZE = "bronze.notion_raw_pages"
-GOLD_BUDGET_VS_ACTUAL = "gold.budget_vs_actual"
+BRONZE = NOTION_RAW_PAGES.name
+GOLD_BUDGET_VS_ACTUAL = BUDGET_VS_ACTUAL.name
 GOLD_RECONCILIATION_SQL = "gold/data_quality_budget_vs_actual_reconciliation.sql"
 
 BRONZE_RULE = "one_row_per_bronze_page"

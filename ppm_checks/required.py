@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ppm_checks.rules import RowRule
 from ppm_checks.sql import quote
-from ppm_resources.notion_mapping import LIST_TYPES, ColumnMapping, DatabaseMapping
+from ppm_resources.notion.mapping import ColumnMapping, DatabaseMapping
 
 
 def missing_condition(column: ColumnMapping) -> str:
@@ -12,7 +12,7 @@ def missing_condition(column: ColumnMapping) -> str:
     name = f"t.{quote(column.column_name)}"
     if column.column_type == "string":
         return f"{name} IS NULL OR trim({name}) = ''"
-    if column.column_type in LIST_TYPES - {"relation", "person"}:
+    if column.kind.multi_valued and not column.kind.single_item:
         return f"{name} IS NULL OR size({name}) = 0"
     return f"{name} IS NULL"
 

@@ -2,8 +2,8 @@
 
 - :class:`RateLimiter`: a token bucket safe across threads *and* event loops, shared per credential through
   :func:`shared_rate_limiter` (keyed by a hash of the secret, never the secret).
-- :class:`RetryPolicy` + :func:`retry_async` / :func:`retry_sync`: exponential backoff with jitter that
-  honours ``Retry-After``, with a separate (larger) budget for rate-limit answers.
+- :class:`RetryPolicy` + :func:`retry_async`: exponential backoff with jitter that honours ``Retry-After``,
+  with a separate (larger) budget for rate-limit answers.
 - :class:`CircuitBreaker`: fails fast after N consecutive failed calls until a cool-down passes.
 
 Clients signal "worth retrying" by raising a :class:`TransientError` subclass.
@@ -99,17 +99,6 @@ class RateLimiter:
         while True:
             if delay > 0:
                 await asyncio.sleep(delay)
-            delay = self.try_acquire()
-            if delay <= 0:
-                return waited
-            waited += delay
-
-    def acquire_sync(self) -> float:
-        """Wait (blocking the thread) until this caller may send; returns the time waited."""
-        waited = delay = self.reserve()
-        while True:
-            if delay > 0:
-                time.sleep(delay)
             delay = self.try_acquire()
             if delay <= 0:
                 return waited
@@ -270,7 +259,7 @@ class RetryPolicy:
 
 
 class _Attempts:
-    """Bookkeeping shared by the async and sync retry loops."""
+    """The failures of one call so far: which budget each one spends, and how long to wait next."""
 
     def __init__(self, policy: RetryPolicy, what: str, logger: logging.Logger) -> None:
         self.policy, self.what, self.logger = policy, what, logger
@@ -318,23 +307,3 @@ async def retry_async(
             if on_retry is not None:
                 on_retry(exc, delay)
             await asyncio.sleep(delay)
-
-
-def retry_sync(
-    call: Callable[[], T],
-    *,
-    policy: RetryPolicy,
-    what: str,
-    logger: logging.Logger,
-    on_retry: Callable[[TransientError, float], None] | None = None,
-) -> T:
-    """Blocking twin of :func:`retry_async` for synchronous SDK-based clients."""
-    attempts = _Attempts(policy, what, logger)
-    while True:
-        try:
-            return call()
-        except TransientError as exc:
-            delay = attempts.next_delay(exc)
-            if on_retry is not None:
-                on_retry(exc, delay)
-            time.sleep(delay)

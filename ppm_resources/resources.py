@@ -1,14 +1,21 @@
-"""`build_resources`: the one place that turns settings into Dagster resources for an environment."""
+"""`build_resources`: the one place that turns settings into Dagster resources for an environment.
+
+Asset code never branches on the environment: it asks for the resource keys below, and `PPM_ENV` picks the
+implementation here, from `LAKEHOUSE_ENGINES` (one builder per engine; an engine's packages are imported by its
+builder only, so definitions load fast whatever is installed).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
 
-from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion_resource import NotionResource
-from ppm_resources.reporting import ReportingCurrency
+from ppm_resources.code_location import CodeLocation
+from ppm_resources.lakehouse import Lakehouse
+from ppm_resources.notion.resource import NotionResource
+from ppm_resources.reporting_currency import ReportingCurrency
 from ppm_resources.settings import Settings, SettingsError, load_settings
 
 
@@ -29,22 +36,37 @@ def notion_resource(settings: Settings) -> NotionResource:
     )
 
 
+def local_lakehouse(settings: Settings) -> Lakehouse:
+    """Delta Lake files under PPM_LAKEHOUSE_DIR, queried in process with DuckDB."""
+    from ppm_resources.lakehouse.local import LocalLakehouse
+
+    return LocalLakehouse(
+        root=settings.ppm.lakehouse_dir,
+        duckdb_threads=settings.ppm.duckdb_threads,
+        duckdb_memory_limit=settings.ppm.duckdb_memory_limit,
+    )
+
+
+def databricks_lakehouse(settings: Settings) -> Lakehouse:
+    raise SettingsError(
+        "PPM_ENV=databricks: the Databricks SQL-warehouse engine is not part of this release yet; "
+        "use PPM_ENV=local (Delta Lake files + DuckDB)"
+    )
+
+
+#: PPM_ENV value -> the lakehouse engine it selects.
+LAKEHOUSE_ENGINES: dict[str, Callable[[Settings], Lakehouse]] = {
+    "local": local_lakehouse,
+    "databricks": databricks_lakehouse,
+}
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, Any]:
     """Resources keyed the same way in every environment (`PPM_ENV` picks the implementations)."""
     settings = settings or load_settings()
-    if settings.ppm.env == "local":
-        lakehouse = LocalLakehouse(
-            root=settings.ppm.lakehouse_dir,
-            duckdb_threads=settings.ppm.duckdb_threads,
-            duckdb_memory_limit=settings.ppm.duckdb_memory_limit,
-        )
-    else:
-        raise SettingsError(
-            "PPM_ENV=databricks: the Databricks SQL-warehouse engine is not part of this release yet; "
-            "use PPM_ENV=local (Delta Lake files + DuckDB)"
-        )
     return {
-        "lakehouse": lakehouse,
+        "lakehouse": LAKEHOUSE_ENGINES[settings.ppm.env](settings),
         "notion": notion_resource(settings),
         "reporting": ReportingCurrency(currency=settings.ppm.reporting_currency),
+        "code_location": CodeLocation(),
     }

@@ -18,33 +18,18 @@ from dotenv import dotenv_values
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ppm_resources.notion_mapping import MappingError, NotionMapping, load_notion_mapping
+from ppm_resources.notion.client import NOTION_API_URL
+from ppm_resources.notion.ids import InvalidNotionIdError, normalize_id
+from ppm_resources.notion.mapping import MappingError, NotionMapping, load_notion_mapping
 
 SANDBOX_URL_DEFAULT = "http://127.0.0.1:8765"
 SANDBOX_NOTION_TOKEN = "ntn_sandbox_demo_token"
-NOTION_API_URL = "https://api.notion.com"
 
-_UUID_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 _HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 
 class SettingsError(ValueError):
     """Configuration that cannot be used; the message lists every offending variable."""
-
-
-def normalize_notion_id(value: str) -> str:
-    """A Notion id (UUID with or without dashes, or a Notion URL ending in one) as a dashed lower-case UUID."""
-    candidate = (
-        value.strip().rsplit("/", 1)[-1].split("?", 1)[0].rsplit("-", 1)[-1] if "/" in value else value
-    )
-    hex_digits = candidate.strip().replace("-", "")
-    if not _UUID_HEX.match(hex_digits):
-        raise ValueError(
-            "is not a Notion id: expected a UUID of 32 hexadecimal digits, with or without dashes "
-            "(e.g. 1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6 or 1a2b3c4d-5e6f-47a8-b9c0-d1e2f3a4b5c6)"
-        )
-    h = hex_digits.lower()
-    return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 def _http_url(value: str) -> str:
@@ -240,9 +225,9 @@ def resolve_notion_database_ids(
             missing.append(database.id_env)
             continue
         try:
-            ids[name] = normalize_notion_id(raw)
-        except ValueError as error:
-            problems.append(f"{database.id_env}={raw!r}: {error}")
+            ids[name] = normalize_id(raw)
+        except InvalidNotionIdError as error:
+            problems.append(f"{database.id_env}={raw!r}: {error.reason}")
     if token_set and missing:
         problems.append(
             f"NOTION_TOKEN is set (real Notion) but {', '.join(missing)} is not: set the id of each database "

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from ppm_sensors.run_errors import MAX_ERROR_CHARS, root_cause_message
+from ppm_resources.run_errors import MAX_ERROR_CHARS, root_cause_message
 
 logger = logging.getLogger("ppm.alerts")
 

@@ -60,7 +60,7 @@ def notion_resource(
     """The Notion resource on the sandbox, with a token of its own (its own rate-limit bucket), fast pacing."""
     import uuid
 
-    from ppm_resources.notion_resource import NotionResource
+    from ppm_resources.notion.resource import NotionResource
 
     return NotionResource(
         base_url=sandbox.notion_url,

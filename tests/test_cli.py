@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ppm_assets.cli import main
+from ppm_cli.cli import main
 from ppm_resources.lakehouse import LocalLakehouse
 
 PPM = str(Path(sys.executable).parent / "ppm")

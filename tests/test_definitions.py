@@ -9,8 +9,11 @@ import dagster as dg
 import pytest
 
 from ppm_assets.definitions import defs
-from ppm_assets.silver.fx_rates import FxRatesConfig, fx_rates, fx_rates_table
-from ppm_checks import checks
+from ppm_assets.finance.fx_rates import FxRatesConfig, fx_rates, fx_rates_table
+from ppm_checks import build_checks
+from ppm_resources.notion.mapping import load_notion_mapping
+
+checks = build_checks(load_notion_mapping())
 from ppm_resources.lakehouse import LocalLakehouse
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from ppm_resources.settings import SettingsError, load_settings, normalize_notion_id
+from ppm_resources.notion.ids import normalize_id as normalize_notion_id
+from ppm_resources.settings import SettingsError, load_settings
 
 ALL_PREFIXES = ("PPM_", "NOTION_", "DATABRICKS_", "AZURE_", "UNIFI_", "NINJAONE_")
 

@@ -28,7 +28,7 @@ SHOTS = ("1-asset-graph.png", "2-automation.png", "3-runs.png", "4-asset-checks.
 )
 def test_ui_snapshot_photographs_the_control_room(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ppm_assets.ui_snapshot", "--out", str(tmp_path), "--checks-wait", "0"],
+        [sys.executable, "-m", "ppm_cli.ui_snapshot", "--out", str(tmp_path), "--checks-wait", "0"],
         cwd=project_root(),
         capture_output=True,
         text=True,

@@ -5,13 +5,15 @@ import pyarrow.compute as pc
 
 from ppm_assets.control_room.status import NEVER_RUN, collect_status, to_arrow
 from ppm_assets.metadata import markdown_preview, table_metadata
+from ppm_assets.tables import CONTROL_ROOM_STATUS
+from ppm_resources.code_location import CodeLocation
 from ppm_resources.lakehouse import Lakehouse
 
-TABLE = "gold.control_room_status"
+TABLE = CONTROL_ROOM_STATUS.name
 
 
 @dg.asset(
-    key=["gold", "control_room_status"],
+    key=CONTROL_ROOM_STATUS.key,
     group_name="control_room",
     kinds={"dagster", "delta"},
     owners=["team:data-platform"],
@@ -21,11 +23,12 @@ TABLE = "gold.control_room_status"
         "(one snapshot, replaced on every materialization)."
     ),
 )
-def control_room_status(context: dg.AssetExecutionContext, lakehouse: Lakehouse) -> dg.MaterializeResult:
+def control_room_status(
+    context: dg.AssetExecutionContext, lakehouse: Lakehouse, code_location: CodeLocation
+) -> dg.MaterializeResult:
     # The whole code location, also when this asset runs in a job or in-process run that holds only itself.
-    from ppm_assets.definitions import defs
-
-    rows = collect_status(context.instance, defs.get_repository_def(), exclude_run_id=context.run.run_id)
+    repository = code_location.repository()
+    rows = collect_status(context.instance, repository, exclude_run_id=context.run.run_id)
     table = to_arrow(rows)
     write = lakehouse.replace(TABLE, table)
 

@@ -14,11 +14,15 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pyarrow as pa
-from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, InstigatorType
-from dagster._utils.schedules import cron_string_iterator
 
 from ppm_assets.partitions import partition_statuses
-from ppm_sensors.run_errors import root_cause_message, run_error, step_errors
+from ppm_resources.dagster_internals import (
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    cron_string_iterator,
+)
+from ppm_resources.run_errors import root_cause_message, run_error, step_errors
 
 NEVER_RUN = "NEVER_RUN"
 

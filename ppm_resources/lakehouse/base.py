@@ -1,7 +1,7 @@
 """The `Lakehouse` interface: the few table operations the assets need, engine-neutral.
 
-Implementations: `LocalLakehouse` (Delta Lake files + DuckDB, the default) and, in production, a Databricks
-SQL-warehouse engine. Asset code only ever sees this interface, so it never branches on the environment.
+Implementations: `LocalLakehouse` (Delta Lake files + DuckDB, the default); `build_resources` picks one per
+`PPM_ENV`. Asset code and the `ppm` command only ever see this interface, so they never branch on the engine.
 """
 
 from __future__ import annotations
@@ -101,6 +101,18 @@ class Lakehouse(ConfigurableResource):
     @abstractmethod
     def query(self, sql: SqlLike, *, params: SqlParams | None = None) -> pa.Table:
         """Run a SELECT and return its rows."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """Every table written so far, as `schema.table`, sorted."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The engine and where its tables live, in one line for people (`ppm health`)."""
+
+    @abstractmethod
+    def location(self, table: str) -> str:
+        """Where the table lives, for people (a directory, or a Unity Catalog name)."""
 
     @abstractmethod
     def exists(self, table: str) -> bool:

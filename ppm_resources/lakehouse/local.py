@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -26,8 +25,9 @@ from ppm_resources.lakehouse.base import (
     WriteResult,
     parse_table_name,
 )
+from ppm_resources.lakehouse.duckdb_sql import TableRef, to_duckdb
 from ppm_resources.lakehouse.errors import LakehouseError, SqlError, TableNotFoundError
-from ppm_resources.lakehouse.sql import SqlLike, SqlSource, TableRef, as_source, to_duckdb
+from ppm_resources.lakehouse.sql import SqlLike, SqlSource, as_source
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,12 @@ class LocalLakehouse(Lakehouse):
             except Exception as error:
                 raise LakehouseError(f"cannot time-travel to {version!r}: {error}", table=table) from error
         return delta
+
+    def describe(self) -> str:
+        return f"Delta Lake + DuckDB under {Path(self.root).resolve()}"
+
+    def location(self, table: str) -> str:
+        return str(self.path(table))
 
     def exists(self, table: str) -> bool:
         return (self.path(table) / "_delta_log").is_dir()
@@ -253,7 +259,3 @@ def _table_version(entry: Mapping[str, Any]) -> TableVersion:
         parameters=dict(entry.get("operationParameters") or {}),
         metrics=dict(entry.get("operationMetrics") or {}),
     )
-
-
-def default_root() -> str:
-    return os.environ.get("PPM_LAKEHOUSE_DIR", ".lakehouse")

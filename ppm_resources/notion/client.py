@@ -1,14 +1,17 @@
 """``NotionClient``: the async Notion API client (httpx) with shared rate limiting, retries and a breaker.
 
 One request goes: circuit breaker check -> retry loop { concurrency slot -> shared rate limiter -> HTTP ->
-classify the answer }. Reading many pages is delegated to :mod:`.pagination` and :mod:`.slicing`.
+classify the answer }. On top of that sit the endpoints, one method per Notion call. Reading many pages
+(cursors, time slices, watermarks) is not the client's job: :func:`ppm_resources.notion.scan.scan_databases`
+drives it through the client's ``query``. This module imports none of the scanning modules, so they can depend
+on the client's shape (:class:`~ppm_resources.notion.source.PageSource`) without an import cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -31,13 +34,13 @@ from ppm_resources.notion.errors import (
     api_error,
 )
 from ppm_resources.notion.ids import normalize_id, property_id_path
-from ppm_resources.notion.models import ApiVersion, DatabaseScan, PageBatch, QueryTarget
+from ppm_resources.notion.models import ApiVersion, QueryTarget
+from ppm_resources.notion.queries import TITLE_ONLY, first_edit_time, newest_first_body
 from ppm_resources.notion.stats import NotionStats
 from ppm_resources.resilience import (
     RetriesExhaustedError,
     RetryPolicy,
     TransientError,
-    fingerprint,
     retry_async,
     shared_circuit_breaker,
     shared_rate_limiter,
@@ -104,8 +107,9 @@ class NotionClient:
     """Async Notion client. Use one per event loop (they share the per-token rate limiter and breaker).
 
     >>> async with NotionClient(token=secret, base_url=url, rate_limit_rps=3) as notion:
-    ...     async for batch in notion.iter_pages(database_id, since=watermark):
-    ...         lakehouse.append("bronze.notion_raw_pages", batch.rows())
+    ...     newest = await notion.newest_edit(database_id)
+    ...     async for batch in scan_databases(notion, [DatabaseScan(database_id, since=watermark)]):
+    ...         handle(batch.pages)
     """
 
     def __init__(
@@ -154,11 +158,6 @@ class NotionClient:
     @property
     def api_version(self) -> ApiVersion:
         return self.config.api_version
-
-    @property
-    def token_fingerprint(self) -> str:
-        """A hash prefix identifying the token (e.g. to tell runs apart), never the token."""
-        return fingerprint(self._token)
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
@@ -364,75 +363,22 @@ class NotionClient:
         *,
         filter_properties: Sequence[str] | None = None,
     ) -> dict[str, Any]:
-        """One raw query request (``{results, next_cursor, has_more}``); see :meth:`iter_pages`."""
+        """One raw query request (``{results, next_cursor, has_more}``); ``scan_databases`` pages with it."""
         params = {"filter_properties": list(filter_properties)} if filter_properties else None
         return await self.request("POST", target.query_path, json=body, params=params)
 
-    def iter_pages(
-        self,
-        database_id: str,
-        *,
-        since: datetime | None = None,
-        filter: dict[str, Any] | None = None,
-        name: str | None = None,
-        split: bool = True,
-        complete_truncated: bool = True,
-        filter_properties: Sequence[str] | None = None,
-    ) -> AsyncIterator[PageBatch]:
-        """Batches of the pages of one database edited at or after ``since``, each page exactly once.
+    async def newest_edit(self, database_id: str) -> datetime | None:
+        """The greatest ``last_edited_time`` of the database's pages (None when it has none).
 
-        Sorted ascending by last_edited_time within a slice; a database that keeps paging is split into
-        concurrent time slices (``split=False`` reads it with one cursor).
+        One request per query target (newest page first, page_size 1, title only): cheap enough to poll, e.g.
+        to tell whether a database changed since the last sync.
         """
-        scan = DatabaseScan(database_id, since=since, name=name, filter=filter)
-        return self.iter_many(
-            [scan], split=split, complete_truncated=complete_truncated, filter_properties=filter_properties
+        targets = await self.query_targets(database_id)
+        responses = await asyncio.gather(
+            *(self.query(target, newest_first_body(), filter_properties=TITLE_ONLY) for target in targets)
         )
-
-    async def iter_many(
-        self,
-        scans: Iterable[DatabaseScan],
-        *,
-        split: bool = True,
-        complete_truncated: bool = True,
-        filter_properties: Sequence[str] | None = None,
-    ) -> AsyncIterator[PageBatch]:
-        """Batches from several databases read concurrently under the one rate limiter."""
-        from ppm_resources.notion.slicing import (
-            ScanSpec,
-            scan_targets,
-        )  # import cycle: slicing uses the client
-
-        scans = list(scans)
-        resolved = await asyncio.gather(*(self.query_targets(s.database_id) for s in scans))
-        specs = [
-            ScanSpec(target=t, name=s.name or t.database_id, since=s.since, extra_filter=s.filter)
-            for s, targets in zip(scans, resolved, strict=True)
-            for t in targets
-        ]
-        async for batch in scan_targets(
-            self,
-            specs,
-            max_concurrency=self.config.max_concurrency,
-            page_size=self.config.page_size,
-            split=split,
-            split_after_pages=self.config.split_after_pages,
-            complete_truncated=complete_truncated,
-            filter_properties=filter_properties,
-        ):
-            yield batch
-
-    async def list_page_ids(self, database_id: str) -> set[str]:
-        """Ids of every page currently in a database (not trashed), for reconciliation of deletes.
-
-        Only the title property is requested to keep the payloads small.
-        """
-        ids: set[str] = set()
-        async for batch in self.iter_pages(
-            database_id, complete_truncated=False, filter_properties=["title"]
-        ):
-            ids.update(page["id"] for page in batch.pages)
-        return ids
+        edits = [edit for response in responses if (edit := first_edit_time(response)) is not None]
+        return max(edits, default=None)
 
     # ------------------------------------------------------------------------------------------ pages
 

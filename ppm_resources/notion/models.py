@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ppm_resources.notion.rows import bronze_row
-
 ApiVersion = Literal["2022-06-28", "2025-09-03"]
 API_VERSIONS: tuple[ApiVersion, ...] = ("2022-06-28", "2025-09-03")
 
@@ -54,15 +52,3 @@ class PageBatch:
     pages: list[dict[str, Any]]
     complete_before: datetime | None = None
     complete: bool = False
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The batch as bronze ``notion_raw_pages`` rows (without synced_at / sync_run_id)."""
-        return [
-            bronze_row(
-                page,
-                database_name=self.name,
-                database_id=self.database_id,
-                data_source_id=self.data_source_id,
-            )
-            for page in self.pages
-        ]

@@ -4,53 +4,35 @@ A :class:`RangeReader` reads the pages of ``[lo, hi)`` sorted ascending. When No
 ``start_cursor`` it re-queries ``on_or_after`` the last ``last_edited_time`` it saw and drops the pages it
 already delivered, so nothing is lost (timestamps are minute-rounded: the re-query must include the last
 minute again) and nothing is delivered twice.
+
+Reads go through a :class:`~ppm_resources.notion.source.PageSource`, never the client class, so this module
+works (and is tested) with any source and the client does not depend on it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from ppm_resources.notion.errors import NotionCursorExpiredError, NotionError
 from ppm_resources.notion.ids import id_key
 from ppm_resources.notion.models import QueryTarget
-from ppm_resources.notion.rows import parse_time
-
-if TYPE_CHECKING:
-    from ppm_resources.notion.client import NotionClient
+from ppm_resources.notion.queries import (
+    ASCENDING,
+    TITLE_ONLY,
+    edited_range_filter,
+    first_edit_time,
+    newest_first_body,
+)
+from ppm_resources.notion.source import PageSource
+from ppm_resources.notion.times import parse_time
 
 logger = logging.getLogger("ppm_resources.notion")
 
-ASCENDING = [{"timestamp": "last_edited_time", "direction": "ascending"}]
-DESCENDING = [{"timestamp": "last_edited_time", "direction": "descending"}]
 #: Consecutive cursor recoveries that deliver nothing new before giving up (guards against a loop).
 MAX_STALLED_RECOVERIES = 5
-
-
-def notion_time(value: datetime) -> str:
-    """An aware datetime in Notion's filter format (``2024-05-01T10:31:00.000Z``)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def edited_range_filter(
-    lo: datetime | None, hi: datetime | None, extra: dict[str, Any] | None = None
-) -> dict[str, Any] | None:
-    """Filter for ``lo <= last_edited_time < hi`` (either bound optional) AND ``extra``."""
-    conditions: list[dict[str, Any]] = []
-    if lo is not None:
-        conditions.append(
-            {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": notion_time(lo)}}
-        )
-    if hi is not None:
-        conditions.append({"timestamp": "last_edited_time", "last_edited_time": {"before": notion_time(hi)}})
-    if extra:
-        # Flatten a top-level "and" so the nesting stays within Notion's two levels.
-        conditions.extend(extra["and"] if set(extra) == {"and"} else [extra])
-    if not conditions:
-        return None
-    return conditions[0] if len(conditions) == 1 else {"and": conditions}
 
 
 class SeenPages:
@@ -80,7 +62,7 @@ class RangeReader:
 
     def __init__(
         self,
-        client: NotionClient,
+        source: PageSource,
         target: QueryTarget,
         *,
         lo: datetime | None,
@@ -90,7 +72,7 @@ class RangeReader:
         page_size: int = 100,
         filter_properties: Sequence[str] | None = None,
     ) -> None:
-        self.client = client
+        self.source = source
         self.target = target
         self.lo = lo
         self.hi = hi
@@ -118,7 +100,7 @@ class RangeReader:
             if self._cursor is not None:
                 body["start_cursor"] = self._cursor
             try:
-                response = await self.client.query(
+                response = await self.source.query(
                     self.target, body, filter_properties=self.filter_properties
                 )
             except NotionCursorExpiredError:
@@ -160,7 +142,7 @@ class RangeReader:
                 f"pagination of {self.target.query_path} keeps failing with expired cursors at "
                 f"last_edited_time {self.last_seen} without progress; re-run the sync later"
             )
-        self.client.stats.cursor_recoveries += 1
+        self.source.stats.cursor_recoveries += 1
         logger.warning(
             "Notion rejected the pagination cursor of %s; re-querying from last_edited_time >= %s",
             self.target.query_path,
@@ -173,17 +155,12 @@ class RangeReader:
 
 
 async def latest_edit(
-    client: NotionClient,
+    source: PageSource,
     target: QueryTarget,
     *,
     lo: datetime | None,
     extra_filter: dict[str, Any] | None = None,
 ) -> datetime | None:
     """The greatest ``last_edited_time`` at or after ``lo`` (one request, page_size 1, sorted descending)."""
-    body: dict[str, Any] = {"page_size": 1, "sorts": DESCENDING}
-    query_filter = edited_range_filter(lo, None, extra_filter)
-    if query_filter is not None:
-        body["filter"] = query_filter
-    response = await client.query(target, body, filter_properties=["title"])
-    results = response.get("results") or []
-    return parse_time(results[0].get("last_edited_time")) if results else None
+    response = await source.query(target, newest_first_body(lo, extra_filter), filter_properties=TITLE_ONLY)
+    return first_edit_time(response)

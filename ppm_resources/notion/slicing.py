@@ -14,7 +14,10 @@ however many pages share a minute. The open upper end of the last slice is estim
 (newest page first) and stays open, so pages edited during the scan are not missed. Page ids already
 delivered are dropped (a page edited mid-scan can show up in two slices).
 
-All slices of all targets share ``max_concurrency`` and, through the client, the token's rate limiter.
+All slices of all targets share ``max_concurrency`` and, through the client behind the source, the token's
+rate limiter. Like :mod:`.pagination`, this module only knows the
+:class:`~ppm_resources.notion.source.PageSource` protocol; :func:`ppm_resources.notion.scan.scan_databases` is
+the entry point, sized by ``source.config``.
 """
 
 from __future__ import annotations
@@ -22,16 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ppm_resources.notion.models import PageBatch, QueryTarget
 from ppm_resources.notion.pagination import RangeReader, SeenPages, latest_edit
-
-if TYPE_CHECKING:
-    from ppm_resources.notion.client import NotionClient
+from ppm_resources.notion.source import PageSource
 
 logger = logging.getLogger("ppm_resources.notion")
 
@@ -108,7 +109,7 @@ class _Scan:
 
     def __init__(
         self,
-        client: NotionClient,
+        source: PageSource,
         specs: Sequence[ScanSpec],
         *,
         max_concurrency: int,
@@ -118,7 +119,7 @@ class _Scan:
         complete_truncated: bool,
         filter_properties: Sequence[str] | None,
     ) -> None:
-        self.client = client
+        self.source = source
         self.specs = specs
         self.max_concurrency = max_concurrency
         self.page_size = page_size
@@ -132,7 +133,7 @@ class _Scan:
         self.tasks: set[asyncio.Task[None]] = set()
         self.unfinished = 0  # slices created and not finished
 
-    async def batches(self) -> AsyncIterator[PageBatch]:
+    async def batches(self) -> AsyncGenerator[PageBatch, None]:
         if not self.specs:
             return
         for spec in self.specs:
@@ -167,7 +168,7 @@ class _Scan:
     def _start_slice(self, state: _TargetState, lo: datetime | None, hi: datetime | None) -> None:
         spec = state.spec
         reader = RangeReader(
-            self.client,
+            self.source,
             spec.target,
             lo=lo,
             hi=hi,
@@ -179,14 +180,14 @@ class _Scan:
         piece = _Slice(state, reader)
         state.slices.add(piece)
         self.unfinished += 1
-        self.client.stats.slices += 1
+        self.source.stats.slices += 1
         self._spawn(self._run(piece))
 
     def _start_probe(self, state: _TargetState) -> None:
         async def probe() -> None:
             try:
                 state.newest = await latest_edit(
-                    self.client, state.spec.target, lo=state.spec.since, extra_filter=state.spec.extra_filter
+                    self.source, state.spec.target, lo=state.spec.since, extra_filter=state.spec.extra_filter
                 )
             except asyncio.CancelledError:
                 raise
@@ -207,8 +208,8 @@ class _Scan:
                         self._maybe_split(piece)
                     if pages:
                         if self.complete_truncated:
-                            await asyncio.gather(*(self.client.complete_truncated(p) for p in pages))
-                        self.client.stats.pages += len(pages)
+                            await asyncio.gather(*(self.source.complete_truncated(p) for p in pages))
+                        self.source.stats.pages += len(pages)
                         await self.out.put(self._batch(state, pages, sender=piece))
                     piece.delivered = piece.reader.last_seen or piece.delivered
             state.slices.discard(piece)
@@ -279,7 +280,7 @@ class _Scan:
 
 
 async def scan_targets(
-    client: NotionClient,
+    source: PageSource,
     specs: Sequence[ScanSpec],
     *,
     max_concurrency: int = 8,
@@ -288,10 +289,10 @@ async def scan_targets(
     split_after_pages: int = 1,
     complete_truncated: bool = True,
     filter_properties: Sequence[str] | None = None,
-) -> AsyncIterator[PageBatch]:
+) -> AsyncGenerator[PageBatch, None]:
     """Batches from every target, read concurrently (each page of a target exactly once)."""
     scan = _Scan(
-        client,
+        source,
         specs,
         max_concurrency=max_concurrency,
         page_size=page_size,
@@ -300,5 +301,7 @@ async def scan_targets(
         complete_truncated=complete_truncated,
         filter_properties=filter_properties,
     )
-    async for batch in scan.batches():
-        yield batch
+    batches = scan.batches()
+    async with contextlib.aclosing(batches):  # closing the scan cancels its slices now, not at GC
+        async for batch in batches:
+            yield batch

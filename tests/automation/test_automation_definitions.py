@@ -9,10 +9,12 @@ import pytest
 
 import ppm_sensors
 from ppm_assets.definitions import defs
-from ppm_resources.notion_mapping import load_notion_mapping
-from ppm_sensors.freshness import apply_freshness
-from ppm_sensors.jobs import RETRY_TAGS
-from ppm_sensors.schedules import notion_daily_reconciliation
+from ppm_resources.notion.mapping import load_notion_mapping
+from ppm_assets.policies import apply_policies
+from ppm_sensors.notion.schedules import build_daily_reconciliation
+from ppm_sensors.retries import RETRY_TAGS
+
+notion_daily_reconciliation = build_daily_reconciliation(load_notion_mapping())
 
 NOTION_ASSETS = {
     "bronze/notion_raw_pages",
@@ -28,7 +30,7 @@ def repository() -> dg.RepositoryDefinition:
 
 
 def test_sensors_package_defs_load_merged_into_the_code_location(repository: dg.RepositoryDefinition) -> None:
-    assert {s.name for s in ppm_sensors.defs.sensors or []} <= {s.name for s in repository.sensor_defs}
+    assert {s.name for s in ppm_sensors.build_defs(load_notion_mapping()).sensors or []} <= {s.name for s in repository.sensor_defs}
     assert {s.name for s in repository.schedule_defs} >= {
         "notion_daily_reconciliation",
         "gold_hourly",
@@ -112,10 +114,10 @@ EXPECTED_FRESHNESS = {
 }
 
 
-def test_apply_freshness_attaches_design_policies_to_the_real_assets() -> None:
+def test_apply_policies_attaches_design_policies_to_the_real_assets() -> None:
     assets = list(defs.assets or [])
     fresh = dg.Definitions(
-        assets=apply_freshness(assets), asset_checks=defs.asset_checks, resources=defs.resources
+        assets=apply_policies(assets), asset_checks=defs.asset_checks, resources=defs.resources
     )
     dg.Definitions.validate_loadable(fresh)
     graph = fresh.resolve_asset_graph()
@@ -125,11 +127,11 @@ def test_apply_freshness_attaches_design_policies_to_the_real_assets() -> None:
         if policy is not None:
             windows[key.to_user_string()] = policy.fail_window.to_timedelta()
     assert windows == EXPECTED_FRESHNESS  # reference fx_rates has none
-    assert len(apply_freshness(assets)) == len(assets)
+    assert len(apply_policies(assets)) == len(assets)
 
 
 def test_explicit_policy_is_kept() -> None:
     own = dg.FreshnessPolicy.time_window(fail_window=timedelta(minutes=5))
     spec = dg.AssetSpec(["silver", "x"], group_name="notion", freshness_policy=own)
-    [kept] = apply_freshness([spec])
+    [kept] = apply_policies([spec])
     assert kept.freshness_policy == own

@@ -9,10 +9,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_sandbox import SandboxServer
-from ppm_sensors.jobs import notion_dry_run_job, notion_full_resync_job, notion_sync_job
-from ppm_sensors.schedules import notion_daily_reconciliation
+from ppm_sensors.notion.jobs import notion_dry_run_job, notion_full_resync_job, notion_sync_job
+from ppm_sensors.notion.schedules import build_daily_reconciliation
+
+notion_daily_reconciliation = build_daily_reconciliation(load_notion_mapping())
 
 
 @pytest.fixture

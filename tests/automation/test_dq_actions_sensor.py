@@ -10,9 +10,9 @@ import pyarrow as pa
 import pytest
 
 from ppm_assets.definitions import defs
-from ppm_assets.gold.data_quality_issues import ISSUES_SCHEMA, TABLE
+from ppm_assets.quality.data_quality_issues import ISSUES_SCHEMA, TABLE
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_sensors.dq_actions import DqActionsCursor, action_drafts, dq_critical_issues_to_actions
+from ppm_sensors.quality.dq_actions import DqActionsCursor, action_drafts, dq_critical_issues_to_actions
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -10,15 +10,17 @@ import pytest
 
 from ppm_assets.definitions import defs
 from ppm_assets.partitions import RANGE_END, RANGE_START
-from ppm_resources.notion_mapping import load_notion_mapping
-from ppm_resources.notion_resource import NotionResource
+from ppm_resources.notion.mapping import load_notion_mapping
+from ppm_resources.notion.resource import NotionResource
 from ppm_sandbox import SandboxServer
-from ppm_sensors.notion_change import (
+from ppm_sensors.notion.change_sensor import (
     HEARTBEAT,
     SensorCursor,
-    notion_change_sensor,
+    build_notion_change_sensor,
     parse_cursor,
 )
+
+notion_change_sensor = build_notion_change_sensor(load_notion_mapping())
 
 
 def _evaluate(

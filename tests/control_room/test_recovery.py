@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ppm_assets.recovery import backfill_partitions, contiguous_ranges, failed_and_missing_partitions
-from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_cli.recovery import backfill_partitions, contiguous_ranges, failed_and_missing_partitions
+from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_sandbox import SandboxServer
 
 BRONZE = dg.AssetKey(["bronze", "notion_raw_pages"])

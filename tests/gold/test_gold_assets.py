@@ -5,8 +5,12 @@ from decimal import Decimal as D
 
 import dagster as dg
 
-from ppm_assets.gold import ReportingCurrency, assets, budget_vs_actual, forecast, project_health
-from ppm_assets.gold.budget_vs_actual import monthly_periods
+from ppm_assets.finance.budget_vs_actual import budget_vs_actual, monthly_periods
+from ppm_assets.finance.forecast import forecast
+from ppm_assets.finance.project_health import project_health
+from ppm_resources.reporting_currency import ReportingCurrency
+
+assets = [budget_vs_actual, project_health, forecast]
 
 AS_OF = {"config": {"as_of": "2025-06-15"}}
 RUN_CONFIG = {"ops": {"gold__project_health": AS_OF, "gold__forecast": AS_OF}}

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from ppm_assets.bronze.notion_schema import notion_raw_pages_table
-from ppm_assets.silver.fx_rates import fx_rates_table, load_fx_rates
-from ppm_assets.silver.notion_sql import silver_select_sql
+from ppm_assets.notion.bronze_rows import notion_raw_pages_table
+from ppm_assets.finance.fx_rates import fx_rates_table, load_fx_rates
+from ppm_assets.notion.silver_sql import silver_select_sql
 from ppm_resources.lakehouse import LocalLakehouse, load_sql
-from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_resources.paths import config_dir, sql_dir
 
 FILES = {

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from ppm_resources.notion import (
-    BlockingNotionClient,
     CircuitOpenError,
+    DatabaseScan,
     NotionAmbiguousWriteError,
     NotionAuthError,
     NotionBadRequestError,
@@ -23,6 +23,7 @@ from ppm_resources.notion import (
     NotionNotFoundError,
     PageBatch,
     RetriesExhaustedError,
+    scan_databases,
 )
 from ppm_sandbox import SandboxServer
 
@@ -43,7 +44,7 @@ def test_429_storm_completes_without_error(
 
     async def main() -> tuple[list[str], int]:
         async with make_client(rate_limit_rps=50, rate_limit_burst=5, max_concurrency=3) as c:
-            return await page_ids(c.iter_pages(db("actions"))), c.stats.rate_limited
+            return await page_ids(scan_databases(c, [DatabaseScan(db("actions"))])), c.stats.rate_limited
 
     ids, client_429s = asyncio.run(main())
     assert len(ids) == len(set(ids)) and set(ids) == truth_ids("actions")
@@ -58,11 +59,16 @@ def test_one_limiter_paces_every_thread_and_loop_of_a_token(
     clean_sandbox.faults.set(rate=20, burst=4)
     results: list[int] = []
 
-    def sync_all() -> None:
-        with BlockingNotionClient(
+    async def scan_all() -> int:
+        async with NotionClient(
             token=token, base_url=clean_sandbox.notion_url, rate_limit_rps=18, rate_limit_burst=2
         ) as client:
-            results.append(sum(len(b.pages) for b in client.iter_pages(db("budget_lines"), split=False)))
+            return len(
+                await page_ids(scan_databases(client, [DatabaseScan(db("budget_lines"))], split=False))
+            )
+
+    def sync_all() -> None:
+        results.append(asyncio.run(scan_all()))
 
     threads = [threading.Thread(target=sync_all) for _ in range(2)]
     for thread in threads:
@@ -91,7 +97,7 @@ def test_5xx_timeouts_resets_and_malformed_bodies_are_retried(
 
     async def main() -> tuple[list[str], dict[str, Any]]:
         async with make_client(timeout_s=0.5, max_retries=11, page_size=50) as client:
-            ids = await page_ids(client.iter_pages(db("risks"), split=False))
+            ids = await page_ids(scan_databases(client, [DatabaseScan(db("risks"))], split=False))
             return ids, client.stats.as_metadata()
 
     ids, meta = asyncio.run(main())
@@ -108,7 +114,7 @@ def test_401_404_and_400_fail_fast_with_what_to_do(
     async def first_error(client: NotionClient, database_id: str, **kwargs: Any) -> tuple[Exception, int]:
         async with client:
             with pytest.raises(Exception) as info:
-                await page_ids(client.iter_pages(database_id, split=False, **kwargs))
+                await page_ids(scan_databases(client, [DatabaseScan(database_id, **kwargs)], split=False))
             return info.value, client.stats.requests
 
     error, requests = asyncio.run(first_error(make_client(token="not-a-notion-token"), db("risks")))
@@ -148,7 +154,7 @@ def test_cursor_expiry_mid_scan_delivers_every_page_exactly_once(
     async def plain() -> tuple[list[str], int]:
         async with make_client(page_size=40) as client:
             ids: list[str] = []
-            async for batch in client.iter_pages(db("budget_lines"), split=False):
+            async for batch in scan_databases(client, [DatabaseScan(db("budget_lines"))], split=False):
                 ids.extend(p["id"] for p in batch.pages)
                 if len(ids) % 200 == 0 or len(ids) > 1400:  # expire every outstanding cursor, repeatedly
                     sandbox.notion.cursors.expire_all()
@@ -161,7 +167,8 @@ def test_cursor_expiry_mid_scan_delivers_every_page_exactly_once(
     async def sliced() -> tuple[list[str], int]:
         sandbox.notion.cursors.expire_next(4)
         async with make_client(page_size=30, max_concurrency=4) as client:
-            return await page_ids(client.iter_pages(db("budget_lines"))), client.stats.cursor_recoveries
+            ids = await page_ids(scan_databases(client, [DatabaseScan(db("budget_lines"))]))
+            return ids, client.stats.cursor_recoveries
 
     ids, recoveries = asyncio.run(sliced())
     assert recoveries == 4
@@ -240,11 +247,11 @@ def test_token_never_appears_in_logs_errors_reprs_or_metadata(
         )
         async with client:
             clean_sandbox.faults.set(fail_next=[{"status": 503}, {"kind": "reset"}, {"kind": "malformed"}])
-            assert await page_ids(client.iter_pages(db("risks")))
+            assert await page_ids(scan_databases(client, [DatabaseScan(db("risks"))]))
             echo = {"property": secret, "rich_text": {"equals": "x"}}  # the emulator echoes unknown names
             for call in (
-                client.iter_pages(db("risks"), filter=echo),
-                client.iter_pages(str(uuid.uuid4())),
+                scan_databases(client, [DatabaseScan(db("risks"), filter=echo)]),
+                scan_databases(client, [DatabaseScan(str(uuid.uuid4()))]),
             ):
                 try:
                     await page_ids(call)

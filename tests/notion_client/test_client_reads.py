@@ -1,18 +1,20 @@
-"""NotionClient reads against the emulator over real HTTP: shapes, pagination, slicing, both API versions."""
+"""NotionClient reads and `scan_databases` against the emulator over real HTTP: pagination, slicing,
+watermarks, the newest-edit probe. (Pages as bronze rows: test_client_to_bronze.py, which needs ppm_assets;
+these tests do not.)"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
-from ppm_resources.notion import BlockingNotionClient, DatabaseScan, NotionClient, PageBatch, bronze_row
-from ppm_resources.notion.rows import parse_time
+from ppm_resources.notion import DatabaseScan, NotionClient, PageBatch, scan_databases
+from ppm_resources.notion.times import parse_time
 from ppm_sandbox import SandboxServer
 
 DEMO = ("programs", "projects", "budget_lines", "risks", "actions")
@@ -29,69 +31,12 @@ def pages_of(batches: list[PageBatch]) -> list[dict[str, Any]]:
     return [page for batch in batches for page in batch.pages]
 
 
-def _matches(kind: str, flat: Any, truth: Any, schema: dict[str, Any]) -> bool:
-    """Whether a flattened value says what the emulator's plain "truth" value says."""
-    if kind in ("multi_select", "relation", "people", "files"):
-        return flat == list(truth or [])
-    if kind in ("created_by", "last_edited_by"):
-        return [flat] == truth
-    if truth is None or truth == "":
-        return flat is None
-    if isinstance(truth, bool):
-        return flat == ("true" if truth else "false")
-    if kind == "unique_id":
-        return flat == f"{schema['unique_id']['prefix']}-{truth}"
-    if isinstance(truth, int | float):
-        return flat is not None and float(flat) == truth
-    if isinstance(truth, list):  # rollup arrays
-        return flat == [str(v) for v in truth]
-    if kind == "date" and "/" in flat:  # ranges: truth keeps the start only
-        return flat.split("/")[0].startswith(truth)
-    return flat == truth
-
-
-@pytest.mark.parametrize("key", DEMO)
-def test_every_property_flattens_to_the_truth(
-    sandbox: SandboxServer, make_client: MakeClient, key: str, db: DbId
-) -> None:
-    async def main() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        async with make_client() as client:
-            schema = await client.retrieve_database(db(key))
-            rows = [row for batch in await collect(client.iter_pages(db(key))) for row in batch.rows()]
-            return schema["properties"], rows
-
-    schema, rows = asyncio.run(main())
-    truth = {page["id"]: page for page in sandbox.notion.truth(key)}
-    assert {row["page_id"] for row in rows} == set(truth)
-    seen_types = set()
-    for row in rows:
-        expected = truth[row["page_id"]]
-        assert row["last_edited_time"] == parse_time(expected["last_edited_time"])
-        flat = {**row["properties"], **row["property_lists"]}
-        assert set(flat) == set(schema)
-        for name, value in expected["properties"].items():
-            kind = schema[name]["type"]
-            seen_types.add(kind)
-            if kind == "rich_text" and name == "Description":  # truth drops mention text; see unit tests
-                continue
-            assert _matches(kind, flat[name], value, schema[name]), (key, name, flat[name], value)
-    if key == "programs":
-        assert {
-            "files",
-            "verification",
-            "created_by",
-            "last_edited_time",
-            "multi_select",
-            "rollup",
-        } <= seen_types
-
-
 def test_pagination_across_many_cursors(
     sandbox: SandboxServer, make_client: MakeClient, db: DbId, truth_ids: TruthIds
 ) -> None:
     async def main() -> tuple[list[dict[str, Any]], int]:
         async with make_client(page_size=7) as client:
-            batches = await collect(client.iter_pages(db("budget_lines"), split=False))
+            batches = await collect(scan_databases(client, [DatabaseScan(db("budget_lines"))], split=False))
             return pages_of(batches), client.stats.requests
 
     pages, requests = asyncio.run(main())
@@ -101,64 +46,6 @@ def test_pagination_across_many_cursors(
     assert requests == -(-1500 // 7)  # one request per page of 7: 215 cursors followed
     edited = [page["last_edited_time"] for page in pages]
     assert edited == sorted(edited)  # one slice: ascending by last_edited_time
-
-
-def test_sixty_item_relation_is_completed(sandbox: SandboxServer, make_client: MakeClient) -> None:
-    flagship = sandbox.notion.truth("projects")[0]
-    full = flagship["properties"]["Budget Lines"]
-    assert len(full) == 60
-
-    async def main() -> tuple[dict[str, Any], list[dict[str, Any]], int]:
-        async with make_client() as client:
-            raw = await client.retrieve_page(flagship["id"])
-            assert raw is not None
-            truncated = raw["properties"]["Budget Lines"]
-            assert truncated["has_more"] is True and len(truncated["relation"]) == 25
-            items = await client.property_items(flagship["id"], truncated["id"])
-            completed = await client.complete_truncated(raw)
-            return completed, items, client.stats.truncated_properties_completed
-
-    page, items, completed = asyncio.run(main())
-    assert [item["relation"]["id"] for item in items] == full
-    row = bronze_row(page, database_name="projects")
-    assert row["property_lists"]["Budget Lines"] == full
-    assert page["properties"]["Budget Lines"]["has_more"] is False
-    assert completed == 1
-
-
-def test_people_over_25_are_completed_without_a_has_more_flag(
-    clean_sandbox: SandboxServer, make_client: MakeClient, db: DbId
-) -> None:
-    people = clean_sandbox.notion.model.people_ids
-    program = clean_sandbox.notion.truth("programs")[0]["id"]
-    owners = (people * 3)[:30]
-    clean_sandbox.notion.edit_page(program, {"Owner": owners})
-
-    async def main() -> list[PageBatch]:
-        async with make_client() as client:
-            return await collect(client.iter_pages(db("programs")))
-
-    rows = {r["page_id"]: r for b in asyncio.run(main()) for r in b.rows()}
-    assert rows[program]["property_lists"]["Owner"] == owners
-
-
-@pytest.mark.parametrize("key", ["projects", "budget_lines"])
-def test_both_api_versions_return_the_same_pages(
-    sandbox: SandboxServer, make_client: MakeClient, key: str, db: DbId, truth_ids: TruthIds
-) -> None:
-    async def rows(version: str) -> list[dict[str, Any]]:
-        async with make_client(api_version=version) as client:
-            return [r for b in await collect(client.iter_pages(db(key), name=key)) for r in b.rows()]
-
-    old, new = asyncio.run(rows("2022-06-28")), asyncio.run(rows("2025-09-03"))
-    data_source = sandbox.notion.database(key).data_source_id
-    assert {r["data_source_id"] for r in old} == {None}
-    assert {r["data_source_id"] for r in new} == {data_source}
-    assert {r["database_id"] for r in old + new} == {db(key)}
-    assert {(r["page_id"], r["content_hash"]) for r in old} == {
-        (r["page_id"], r["content_hash"]) for r in new
-    }
-    assert len(old) == len(truth_ids(key))
 
 
 def test_time_sliced_scan_equals_plain_scan_even_with_crowded_minutes(
@@ -174,7 +61,7 @@ def test_time_sliced_scan_equals_plain_scan_even_with_crowded_minutes(
 
     async def scan(split: bool, page_size: int) -> tuple[list[str], int]:
         async with make_client(page_size=page_size, max_concurrency=6) as client:
-            batches = await collect(client.iter_pages(db("budget_lines"), split=split))
+            batches = await collect(scan_databases(client, [DatabaseScan(db("budget_lines"))], split=split))
             assert batches[-1].complete and not batches[-1].pages
             return [p["id"] for p in pages_of(batches)], client.stats.slices
 
@@ -208,7 +95,8 @@ def test_sliced_scan_keeps_requests_in_flight(
     async def peak(split: bool) -> int:
         transport = CountingTransport()
         async with make_client(max_concurrency=6, transport=transport) as client:
-            pages = pages_of(await collect(client.iter_pages(db("budget_lines"), split=split)))
+            scan = scan_databases(client, [DatabaseScan(db("budget_lines"))], split=split)
+            pages = pages_of(await collect(scan))
             assert len(pages) == 1500
         return transport.peak
 
@@ -223,7 +111,7 @@ def test_concurrent_scan_of_several_databases(
 
     async def main() -> list[Any]:
         async with make_client(max_concurrency=4) as client:
-            return await collect(client.iter_many(scans))
+            return await collect(scan_databases(client, scans))
 
     batches = asyncio.run(main())
     by_name: dict[str, list[str]] = {key: [] for key in DEMO}
@@ -247,7 +135,7 @@ def test_incremental_scan_and_safe_watermark(
 
     async def main() -> tuple[list[Any], int]:
         async with make_client() as client:
-            batches = await collect(client.iter_pages(db("risks"), since=watermark))
+            batches = await collect(scan_databases(client, [DatabaseScan(db("risks"), since=watermark)]))
             return batches, client.stats.requests
 
     batches, requests = asyncio.run(main())
@@ -257,7 +145,7 @@ def test_incremental_scan_and_safe_watermark(
 
     async def full() -> list[Any]:
         async with make_client(max_concurrency=4, page_size=20) as client:
-            return await collect(client.iter_pages(db("budget_lines")))
+            return await collect(scan_databases(client, [DatabaseScan(db("budget_lines"))]))
 
     # complete_before is a safe watermark: nothing edited before it is still to come.
     to_come = Counter(parse_time(p["last_edited_time"]) for p in sandbox.notion.truth("budget_lines"))
@@ -270,61 +158,58 @@ def test_incremental_scan_and_safe_watermark(
     assert guarantees > 0 and not +to_come
 
 
-def test_page_ids_trash_and_deletion(clean_sandbox: SandboxServer, make_client: MakeClient, db: DbId) -> None:
-    sandbox = clean_sandbox
-    risks = [p["id"] for p in sandbox.notion.truth("risks")]
-    trashed, deleted = risks[0], risks[1]
-    sandbox.notion.trash_page(trashed)
-    sandbox.notion.delete_page(deleted)
+def test_scan_from_sync_code_and_stopping_early(
+    sandbox: SandboxServer, make_client: MakeClient, db: DbId, truth_ids: TruthIds
+) -> None:
+    """Sync code runs a scan with asyncio.run; leaving a scan early (closing it) stops its slices."""
 
-    async def main() -> tuple[set[str], dict[str, Any] | None, dict[str, Any] | None]:
-        async with make_client() as client:
-            ids = await client.list_page_ids(db("risks"))
-            return (
-                ids,
-                await client.retrieve_page(trashed),
-                await client.retrieve_page(deleted, missing_ok=True),
-            )
+    async def main() -> tuple[list[str], PageBatch, int, int]:
+        async with make_client() as c:
+            scan = scan_databases(c, [DatabaseScan(db("actions"), name="actions")])
+            ids = [page["id"] for batch in await collect(scan) for page in batch.pages]
+            async with aclosing(scan_databases(c, [DatabaseScan(db("budget_lines"))])) as batches:
+                first = await anext(batches)  # stopping early closes the scan
+            running = len(asyncio.all_tasks() - {asyncio.current_task()})
+            return ids, first, c.stats.requests, running
 
-    ids, trashed_page, deleted_page = asyncio.run(main())
-    assert ids == set(risks) - {trashed, deleted}
-    assert trashed_page is not None and trashed_page["in_trash"] is True
-    assert bronze_row(trashed_page, database_name="risks")["in_trash"] is True
-    assert deleted_page is None
+    ids, first, requests, running = asyncio.run(main())
+    assert requests >= 4
+    assert set(ids) == truth_ids("actions")
+    assert first.pages
+    assert running == 0  # no slice or probe left behind
 
 
-def test_write_back_create_and_update(
+def test_newest_edit_is_none_for_an_empty_database(
     clean_sandbox: SandboxServer, make_client: MakeClient, db: DbId
 ) -> None:
-    async def main(version: str) -> dict[str, Any]:
+    for page in clean_sandbox.notion.truth("programs"):
+        clean_sandbox.notion.trash_page(page["id"])
+
+    async def newest(version: str) -> tuple[datetime | None, int]:
         async with make_client(api_version=version) as client:
-            created = await client.create_page(
-                db("actions"),
-                {
-                    "Title": {"title": [{"text": {"content": f"Right-size VMs ({version})"}}]},
-                    "Source ID": {"rich_text": [{"text": {"content": f"advisor:{version}"}}]},
-                },
-            )
-            await client.update_page(created["id"], properties={"Priority": {"select": {"name": "High"}}})
-            page = await client.retrieve_page(created["id"])
-            assert page is not None
-            return page
+            return await client.newest_edit(db("programs")), client.stats.requests
 
-    for version in ("2022-06-28", "2025-09-03"):
-        row = bronze_row(asyncio.run(main(version)), database_name="actions")
-        assert row["properties"]["Title"] == f"Right-size VMs ({version})"
-        assert row["properties"]["Source ID"] == f"advisor:{version}"
-        assert row["properties"]["Priority"] == "High"
+    assert asyncio.run(newest("2022-06-28")) == (None, 1)  # one query per target
+    assert asyncio.run(newest("2025-09-03")) == (None, 2)  # + the retrieve that lists its data sources
 
 
-def test_blocking_client_for_sync_code(
-    sandbox: SandboxServer, token: str, db: DbId, truth_ids: TruthIds
-) -> None:
-    with BlockingNotionClient(
-        token=token, base_url=sandbox.notion_url, rate_limit_rps=1000, rate_limit_burst=100
-    ) as c:
-        rows = [row for batch in c.iter_pages(db("actions"), name="actions") for row in batch.rows()]
-        first = next(iter(c.iter_pages(db("budget_lines"))))  # stopping early closes the scan
-        assert c.stats.requests >= 4
-    assert {r["page_id"] for r in rows} == truth_ids("actions")
-    assert first.pages
+def test_newest_edit_follows_an_edit(clean_sandbox: SandboxServer, make_client: MakeClient, db: DbId) -> None:
+    sandbox = clean_sandbox
+
+    def truth_newest() -> datetime:
+        return max(t for p in sandbox.notion.truth("risks") if (t := parse_time(p["last_edited_time"])))
+
+    async def newest(version: str) -> datetime | None:
+        async with make_client(api_version=version) as client:
+            return await client.newest_edit(db("risks"))
+
+    before = truth_newest()
+    assert asyncio.run(newest("2022-06-28")) == asyncio.run(newest("2025-09-03")) == before
+
+    # An edit well after every page, 42 s into a minute: Notion (and the emulator) round edits to the minute.
+    edited_at = before.replace(second=0, microsecond=0) + timedelta(hours=3)
+    sandbox.clock.freeze(edited_at + timedelta(seconds=42))
+    risk = sandbox.notion.truth("risks")[57]["id"]
+    sandbox.notion.edit_page(risk, {"Status": "Closed"})
+    assert truth_newest() == edited_at
+    assert asyncio.run(newest("2022-06-28")) == asyncio.run(newest("2025-09-03")) == edited_at

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ppm_assets.notion.bronze_rows import bronze_row, content_hash, tombstone_row
+from ppm_assets.notion.flatten import LIST_PROPERTY_TYPES, flatten_properties, flatten_property, format_number
 from ppm_resources.notion.client import is_truncated
-from ppm_resources.notion.flatten import LIST_TYPES, flatten_properties, flatten_property, format_number
-from ppm_resources.notion.rows import bronze_row, content_hash, tombstone_row
 
 U1 = "8a0d2f5e-1c1b-4c5e-9b0a-2f3d4e5f6a7b"
 U2 = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
@@ -170,7 +170,7 @@ def test_flatten_properties_splits_scalars_and_lists() -> None:
     assert not set(scalars) & set(lists)
     for name, (_, expected) in CASES.items():
         assert (lists if isinstance(expected, list) else scalars)[name] == expected
-    assert {CASES[n][0]["type"] for n in lists} <= LIST_TYPES | {"rollup"}
+    assert {CASES[n][0]["type"] for n in lists} <= LIST_PROPERTY_TYPES | {"rollup"}
 
 
 def page(properties: dict[str, object], **overrides: object) -> dict[str, object]:

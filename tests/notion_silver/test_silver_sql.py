@@ -5,11 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from ppm_assets.bronze.notion_schema import notion_raw_pages_table
-from ppm_assets.silver.notion_sql import silver_select_sql
+from ppm_assets.notion.bronze_rows import bronze_row, notion_raw_pages_table, tombstone_row
+from ppm_assets.notion.silver_sql import silver_select_sql
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion import bronze_row, tombstone_row
-from ppm_resources.notion_mapping import MappingError, load_notion_mapping, parse_notion_mapping
+from ppm_resources.notion.mapping import MappingError, load_notion_mapping, parse_notion_mapping
 from ppm_resources.paths import config_dir
 
 DB = "0b0b0b0b-0000-4000-8000-000000000003"

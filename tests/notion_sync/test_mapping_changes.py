@@ -5,12 +5,12 @@ import uuid
 import dagster as dg
 import pytest
 
-from ppm_assets.bronze.notion_raw_pages import build_notion_raw_pages
-from ppm_assets.silver.notion_tables import notion_silver_assets
+from ppm_assets.notion.raw_pages import build_notion_raw_pages
+from ppm_assets.notion.silver_tables import notion_silver_assets
 from ppm_checks import notion_checks
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion_mapping import parse_notion_mapping
-from ppm_resources.notion_resource import NotionResource
+from ppm_resources.notion.mapping import parse_notion_mapping
+from ppm_resources.notion.resource import NotionResource
 from ppm_resources.paths import config_dir
 from ppm_sandbox import FaultSpec, NotionConfig, SandboxConfig, SandboxServer
 

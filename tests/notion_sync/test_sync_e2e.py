@@ -112,7 +112,7 @@ def test_a_dry_run_writes_nothing_and_reports_counts(pipeline):
 def test_watermarks_table_shows_where_each_sync_stands(pipeline):
     import dagster as dg
 
-    from ppm_assets.bronze.notion_sync_watermarks import notion_sync_watermarks
+    from ppm_assets.notion.watermarks import notion_sync_watermarks
 
     assert pipeline.materialize_bronze().success
     assert dg.materialize([notion_sync_watermarks], resources={"lakehouse": pipeline.lakehouse}).success

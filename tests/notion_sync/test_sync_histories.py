@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion_mapping import load_notion_mapping
+from ppm_resources.notion.mapping import load_notion_mapping
 
 DATABASE = "budget_lines"
 START = datetime(2026, 11, 21, 10, 0, 30, tzinfo=UTC)

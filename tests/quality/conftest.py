@@ -57,11 +57,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from ppm_assets.bronze.notion_schema import notion_raw_pages_table
-from ppm_assets.silver.fx_rates import fx_rates_table, load_fx_rates
+from ppm_assets.notion.bronze_rows import notion_raw_pages_table
+from ppm_assets.finance.fx_rates import fx_rates_table, load_fx_rates
 from ppm_checks.rules import notion_url
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion_mapping import DatabaseMapping, load_notion_mapping
+from ppm_resources.notion.mapping import DatabaseMapping, load_notion_mapping
 from ppm_resources.paths import config_dir
 
 MAPPING = load_notion_mapping()

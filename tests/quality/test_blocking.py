@@ -6,12 +6,14 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from ppm_assets.gold import assets as gold_assets
-from ppm_assets.gold.data_quality_issues import data_quality_issues
+from ppm_assets.finance.budget_vs_actual import budget_vs_actual
+from ppm_assets.finance.forecast import forecast
+from ppm_assets.finance.project_health import project_health
+from ppm_assets.quality.data_quality_issues import build_data_quality_issues
 from ppm_checks import quality_checks
 from ppm_checks.factories import key_unique_not_null_check
 from ppm_resources.lakehouse import Lakehouse
-from ppm_resources.reporting import ReportingCurrency
+from ppm_resources.reporting_currency import ReportingCurrency
 
 from .conftest import MAPPING
 
@@ -38,8 +40,10 @@ def run(lakehouse: Lakehouse, rows: pa.Table) -> dg.ExecuteInProcessResult:
             stand_in(rows),
             key_unique_not_null_check(BUDGET_LINES.path, "silver.budget_lines", ["page_id"]),
             *budget_line_checks,
-            *gold_assets,
-            data_quality_issues,
+            budget_vs_actual,
+            project_health,
+            forecast,
+            build_data_quality_issues(MAPPING),
         ],
         resources={"lakehouse": lakehouse, "reporting": ReportingCurrency(currency="USD")},
         partition_key="2025-03-01",

@@ -15,7 +15,7 @@ from .test_rules_hand_built import EXPECTED
 
 
 def test_every_silver_notion_table_and_gold_has_its_checks():
-    keys = {key for check in ppm_checks.checks for key in check.check_keys}
+    keys = {key for check in ppm_checks.build_checks(MAPPING) for key in check.check_keys}
     for name, rules in EXPECTED.items():
         names = {k.name for k in keys if k.asset_key == dg.AssetKey(["silver", name])}
         assert names == {
@@ -31,7 +31,7 @@ def test_every_silver_notion_table_and_gold_has_its_checks():
         in keys
     )
     blocking = {
-        k.name for c in ppm_checks.checks for k in c.check_keys if c.get_spec_for_check_key(k).blocking
+        k.name for c in ppm_checks.build_checks(MAPPING) for k in c.check_keys if c.get_spec_for_check_key(k).blocking
     }
     assert blocking == {"key_page_id_unique_not_null", "key_currency_month_unique_not_null"}
 

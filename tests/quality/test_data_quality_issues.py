@@ -5,9 +5,12 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from ppm_assets.gold.data_quality_issues import TABLE, data_quality_issues
+from ppm_assets.quality.data_quality_issues import TABLE, build_data_quality_issues
+from ppm_resources.notion.mapping import load_notion_mapping
+
+data_quality_issues = build_data_quality_issues(load_notion_mapping())
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.reporting import ReportingCurrency
+from ppm_resources.reporting_currency import ReportingCurrency
 
 from .conftest import MAPPING, row, silver_table, write_layers
 

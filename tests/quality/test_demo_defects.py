@@ -18,16 +18,16 @@ from collections import defaultdict
 import dagster as dg
 import pytest
 
-from ppm_assets.bronze.notion_sync import NotionBronzeSync
-from ppm_assets.silver.fx_rates import fx_rates
-from ppm_assets.silver.notion_tables import notion_silver_assets
+from ppm_assets.notion.sync import NotionBronzeSync
+from ppm_assets.finance.fx_rates import fx_rates
+from ppm_assets.notion.silver_tables import notion_silver_assets
 from ppm_checks import notion_checks, quality_checks
 from ppm_checks.catalog import build_catalog
 from ppm_checks.config import load_dq_rules
 from ppm_checks.evaluate import evaluate_all
 from ppm_checks.sql import rule_failures_sql
 from ppm_resources.lakehouse import LocalLakehouse
-from ppm_resources.notion_resource import NotionResource
+from ppm_resources.notion.resource import NotionResource
 
 from .conftest import MAPPING
 

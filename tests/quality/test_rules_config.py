@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlglot
 
-from ppm_assets.silver.fx_rates import load_fx_rates
+from ppm_assets.finance.fx_rates import load_fx_rates
 from ppm_checks.catalog import build_catalog
 from ppm_checks.config import DqRulesError, fx_rates_currencies, load_dq_rules, parse_dq_rules
 from ppm_checks.sql import row_rules_sql

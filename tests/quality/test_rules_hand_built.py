@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from ppm_assets.bronze.notion_schema import notion_raw_pages_table
+from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_checks.catalog import NOTION_KEY, build_catalog
 from ppm_checks.config import load_dq_rules
 from ppm_checks.evaluate import evaluate_all, evaluate_key, evaluate_row_rules

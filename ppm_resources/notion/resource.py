@@ -1,0 +1,78 @@
+"""`NotionResource`: the Dagster face of the Notion client (configuration, database id resolution)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, SecretStr
+
+from ppm_resources.notion.client import NotionClient, NotionClientConfig
+from ppm_resources.notion.errors import NotionError
+from ppm_resources.notion.mapping import NotionMapping
+
+# httpx logs every request at INFO: thousands of lines per sync in the run log, and nothing the client's own
+# progress and error messages do not already say.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class NotionResource(dg.ConfigurableResource):
+    """Builds one `NotionClient` per run (they share the per-token rate limiter); resolves database ids.
+
+    The token is configured as `EnvVar("NOTION_TOKEN")` for real Notion, so the UI shows the variable's
+    name, never its value.
+    """
+
+    base_url: str
+    token: str
+    api_version: str = "2022-06-28"
+    rate_limit_rps: float = 3.0
+    rate_limit_burst: int = 3
+    max_concurrency: int = 8
+    database_ids: dict[str, str] = Field(default_factory=dict)
+    lookup_by_title: bool = Field(
+        default=False, description="Find databases without a configured id by their title (the sandbox)."
+    )
+
+    def client_config(self, **overrides: Any) -> NotionClientConfig:
+        options: dict[str, Any] = {
+            "token": SecretStr(self.token),
+            "base_url": self.base_url,
+            "api_version": self.api_version,
+            "rate_limit_rps": self.rate_limit_rps,
+            "rate_limit_burst": self.rate_limit_burst,
+            "max_concurrency": self.max_concurrency,
+        }
+        return NotionClientConfig(**(options | overrides))
+
+    def client(self, **overrides: Any) -> NotionClient:
+        return NotionClient(self.client_config(**overrides))
+
+    async def resolve_database_ids(
+        self, client: NotionClient, mapping: NotionMapping, names: list[str]
+    ) -> dict[str, str]:
+        """Database id per mapping name: configured ids first, else (sandbox) a search by title."""
+        resolved = {name: self.database_ids[name] for name in names if name in self.database_ids}
+        missing = [name for name in names if name not in resolved]
+        if missing and not self.lookup_by_title:
+            variables = ", ".join(mapping.database(name).id_env for name in missing)
+            raise NotionError(f"no Notion database id for {', '.join(missing)}: set {variables}")
+        for name in missing:
+            resolved[name] = await _find_database_by_title(client, mapping.database(name).title)
+        return resolved
+
+
+async def _find_database_by_title(client: NotionClient, title: str) -> str:
+    container = "data_source" if client.api_version == "2025-09-03" else "database"
+    body = {"query": title, "filter": {"property": "object", "value": container}, "page_size": 100}
+    result = await client.request("POST", "/v1/search", json=body)
+    for item in result.get("results") or []:
+        name = "".join(part.get("plain_text", "") for part in item.get("title") or [])
+        if name == title:
+            if container == "data_source":
+                return str((item.get("parent") or {}).get("database_id") or item["id"])
+            return str(item["id"])
+    raise NotionError(
+        f"no Notion database titled {title!r} is shared with the integration: share it, or set its id variable"
+    )
