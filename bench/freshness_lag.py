@@ -440,7 +440,9 @@ def instance_at(home: Path) -> Iterator[dg.DagsterInstance]:
 
 
 def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
-    from ppm_sensors.notion_change import notion_change_sensor
+    from ppm_assets.definitions import defs
+
+    notion_change_sensor = defs.resolve_sensor_def(SENSOR)
 
     home = root / "dagster_home"
     home.mkdir()

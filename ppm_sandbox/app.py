@@ -1,60 +1,31 @@
-"""The sandbox: one ASGI app hosting every emulator under its own prefix.
+"""The sandbox: one ASGI app hosting every registered service under its own prefix.
 
-    GET  /healthz                    liveness
-    /notion/v1/...                   Notion API (behind a ServiceGate: rate limit, latency, faults)
-    /_sandbox/...                    control plane: stats, faults, clock (ppm_sandbox.control)
-    /_sandbox/notion/...             Notion workspace mutations and truth (ppm_sandbox.notion.control)
+    GET  /healthz                    liveness; lists the registered services
+    /_sandbox/...                    shared control plane: stats, faults, clock, per-service reset
+                                     (ppm_sandbox.control)
+    /<prefix>/...                    each service's API behind its own ServiceGate (rate limit,
+                                     latency, faults): /notion/v1/... today
+    /_sandbox/<name>/...             each service's own control routes (/_sandbox/notion/...)
 
-Azure, UniFi, NinjaOne and Databricks emulators will mount beside `/notion` the same way: a
-sub-app wrapped in its own `ServiceGate`, registered in `Sandbox.faults` under its name.
+The services come from a `ServiceRegistry` (`ppm_sandbox.registry.SERVICES` by default); this
+module only composes them and knows nothing about any one of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from ppm_sandbox.clock import SandboxClock
+from ppm_sandbox.config import SandboxConfig
 from ppm_sandbox.control import control_routes
-from ppm_sandbox.faults import RAW_SEND_SCOPE_KEY, FaultController, FaultSpec, ServiceGate, Stats
-from ppm_sandbox.notion.app import build_notion_app
-from ppm_sandbox.notion.control import control_routes as notion_control_routes
-from ppm_sandbox.notion.errors import render_error as notion_error
-from ppm_sandbox.notion.store import NotionStore
-from ppm_sandbox.notion.workspace import NotionConfig
+from ppm_sandbox.faults import RAW_SEND_SCOPE_KEY, ServiceGate
+from ppm_sandbox.sandbox import Sandbox
+from ppm_sandbox.services import ServiceRegistry
 
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    """Everything a sandbox starts with. `faults` applies to every service (Notion-like 3 req/s)."""
-
-    notion: NotionConfig = field(default_factory=NotionConfig)
-    faults: FaultSpec = field(default_factory=FaultSpec)
-    frozen_at: datetime | None = None
-
-
-class Sandbox:
-    """The live state behind the app: tests and control endpoints mutate these objects."""
-
-    def __init__(self, config: SandboxConfig | None = None) -> None:
-        self.config = config or SandboxConfig()
-        self.clock = SandboxClock(frozen_at=self.config.frozen_at)
-        self.stats = Stats()
-        self.notion = NotionStore(self.config.notion, clock=self.clock)
-        self.faults: dict[str, FaultController] = {"notion": FaultController(self.config.faults)}
-
-    def reset_faults(self) -> None:
-        """Initial fault spec on every service, empty rate buckets, no armed cursor failures."""
-        for controller in self.faults.values():
-            controller.reset()
-        self.notion.cursors.clear_faults()
-        self.notion.cursors.ttl_s = self.config.notion.cursor_ttl_s
+__all__ = ["Sandbox", "SandboxApp", "SandboxConfig", "build_app"]
 
 
 class SandboxApp(Starlette):
@@ -68,24 +39,45 @@ class SandboxApp(Starlette):
 
 
 async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", "services": sorted(request.app.sandbox.faults)})
+    return JSONResponse({"status": "ok", "services": list(request.app.sandbox.services)})
 
 
-def build_app(config: SandboxConfig | None = None, *, sandbox: Sandbox | None = None) -> SandboxApp:
-    """The composed sandbox app; its live state is `app.sandbox`."""
-    state = sandbox or Sandbox(config)
-    notion = ServiceGate(
-        build_notion_app(state.notion),
-        faults=state.faults["notion"],
-        stats=state.stats,
-        render_error=notion_error,
-    )
+def service_routes(sandbox: Sandbox) -> list[BaseRoute]:
+    """Per service: its gated API under its prefix, and its control routes if it has any."""
+    routes: list[BaseRoute] = []
+    for name, service in sandbox.services.items():
+        gate = ServiceGate(
+            service.asgi_app(),
+            faults=sandbox.faults[name],
+            stats=sandbox.stats,
+            render_error=service.render_error,
+        )
+        routes.append(Mount(service.prefix, app=gate))
+        control = list(service.control_routes())
+        if control:
+            routes.append(Mount(f"/_sandbox/{name}", routes=control))
+    return routes
+
+
+def build_app(
+    config: SandboxConfig | None = None,
+    *,
+    sandbox: Sandbox | None = None,
+    services: ServiceRegistry | None = None,
+) -> SandboxApp:
+    """The composed sandbox app; its live state is `app.sandbox`.
+
+    Pass `sandbox` to serve existing state, or `config` (and optionally a `services` registry
+    other than the default) to build it.
+    """
+    state = sandbox or Sandbox(config, services=services)
     app = SandboxApp(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            # Absolute control routes first: `/_sandbox/{service}/faults` and `/reset` must win over
+            # the per-service `/_sandbox/<name>` mounts.
             *control_routes(state),
-            Mount("/notion", app=notion),
-            Mount("/_sandbox/notion", routes=notion_control_routes(state.notion)),
+            *service_routes(state),
         ]
     )
     app.sandbox = state

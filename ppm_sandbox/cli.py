@@ -4,8 +4,10 @@
     ppm-sandbox serve --port 0 --rate 30 --latency-ms 200 --bench-pages 30000 --bench-databases 5
     ppm-sandbox databases --seed 42
 
-`serve` prints one line `PPM_SANDBOX_READY {"url": ..., "pid": ..., "databases": {...}}` to stdout
-once it accepts connections (what `SandboxProcess` waits for), then serves until SIGINT/SIGTERM.
+`serve` prints one line `PPM_SANDBOX_READY {"url": ..., "notion_url": ..., "services": {...}, "pid": ...,
+"databases": {...}}` to stdout once it accepts connections (what `SandboxProcess` waits for), then serves
+until SIGINT/SIGTERM. `services` maps every registered service to its base URL; the options and
+`databases` are Notion's, the only service with start-up options so far.
 """
 
 from __future__ import annotations
@@ -206,7 +208,8 @@ def serve(
         await original_startup(sockets=sockets)
         info = {
             "url": url,
-            "notion_url": f"{url}/notion",
+            "notion_url": f"{url}{sandbox.service('notion').prefix}",
+            "services": {name: f"{url}{service.prefix}" for name, service in sandbox.services.items()},
             "pid": os.getpid(),
             "token_hint": DEFAULT_TOKEN,
             "databases": {

@@ -1,17 +1,23 @@
-"""Service-independent control endpoints under `/_sandbox`.
+"""The control plane shared by every service, under `/_sandbox` (no auth, no gate).
 
 GET    /_sandbox/stats                 counters (total, 429s, per endpoint, per status, faults)
 POST   /_sandbox/stats/reset           zero them (DELETE /_sandbox/stats does the same)
-GET    /_sandbox/faults                current fault spec of every service
+GET    /_sandbox/faults                current fault spec of every service, by name
 POST   /_sandbox/faults                partial update for every service, e.g.
                                        {"rate": 30, "burst": 10, "latency_ms": 200,
                                         "fail_next": [{"status": 503, "count": 3}],
                                         "error_rate": 0.05, "cursor_expire_next": 2}
+                                       (keys a service declares in `fault_keys`, like Notion's
+                                       cursor_*, go to that service)
 DELETE /_sandbox/faults                back to the start-up spec
-GET|POST|DELETE /_sandbox/{service}/faults   the same for one service ("notion")
-GET    /_sandbox/clock                 sandbox time
+GET|POST|DELETE /_sandbox/{service}/faults   the same for one service only (404 if unknown)
+POST   /_sandbox/{service}/reset       the service's state back to start-up (`service.reset()`)
+GET    /_sandbox/clock                 sandbox time (one clock for every service)
 POST   /_sandbox/clock                 {"freeze": true} {"set": "2026-11-21T10:42:00Z"}
                                        {"advance_seconds": 90} {"unfreeze": true} {"real": true}
+
+Fault logic lives in `Sandbox.apply_faults` / `describe_faults` / `reset_faults`; this module
+only speaks HTTP.
 """
 
 from __future__ import annotations
@@ -25,43 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ppm_sandbox.faults import FaultController
-
 if TYPE_CHECKING:
-    from ppm_sandbox.app import Sandbox
-
-#: Keys of a faults body that are Notion-specific and handled by the Notion store.
-NOTION_FAULT_KEYS = ("cursor_expire_next", "cursor_ttl_s", "cursor_expire_all")
-
-
-def apply_faults(sandbox: Sandbox, body: Mapping[str, Any], services: list[str]) -> dict[str, Any]:
-    """Apply a JSON fault spec to `services`; returns the resulting specs."""
-    changes = dict(body)
-    cursors = sandbox.notion.cursors
-    if "notion" in services:
-        if changes.get("cursor_expire_next"):
-            cursors.expire_next(int(changes["cursor_expire_next"]))
-        if changes.get("cursor_ttl_s") is not None:
-            cursors.ttl_s = float(changes["cursor_ttl_s"])
-        if changes.get("cursor_expire_all"):
-            cursors.expire_all()
-    for key in NOTION_FAULT_KEYS:
-        changes.pop(key, None)
-    controllers: dict[str, FaultController] = {name: sandbox.faults[name] for name in services}
-    # Validate against every service first so a bad key changes nothing anywhere.
-    for controller in controllers.values():
-        controller.spec.updated(changes)
-    for controller in controllers.values():
-        controller.update(changes)
-    return describe_faults(sandbox, services)
-
-
-def describe_faults(sandbox: Sandbox, services: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {name: sandbox.faults[name].spec.to_json() for name in services}
-    if "notion" in services:
-        out["notion"]["cursor_expire_next"] = sandbox.notion.cursors.pending_failures
-        out["notion"]["cursor_ttl_s"] = sandbox.notion.cursors.ttl_s
-    return out
+    from ppm_sandbox.sandbox import Sandbox
 
 
 def control_routes(sandbox: Sandbox) -> list[Route]:
@@ -74,13 +45,8 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
             raise ValueError("the body should be a JSON object")
         return data
 
-    def services_of(request: Request) -> list[str]:
-        service = request.path_params.get("service")
-        if service is None:
-            return sorted(sandbox.faults)
-        if service not in sandbox.faults:
-            raise KeyError(service)
-        return [service]
+    def unknown_service(request: Request) -> JSONResponse:
+        return JSONResponse({"error": f"unknown service {request.path_params['service']!r}"}, 404)
 
     async def stats(request: Request) -> JSONResponse:
         if request.method == "DELETE":
@@ -92,21 +58,27 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         return JSONResponse(sandbox.stats.snapshot())
 
     async def faults(request: Request) -> JSONResponse:
+        service = request.path_params.get("service")
         try:
-            services = services_of(request)
+            services = sandbox.service_names(None if service is None else [service])
+        except KeyError:
+            return unknown_service(request)
+        try:
             if request.method == "POST":
-                return JSONResponse(apply_faults(sandbox, await body_of(request), services))
+                return JSONResponse(sandbox.apply_faults(await body_of(request), services))
             if request.method == "DELETE":
-                for name in services:
-                    sandbox.faults[name].reset()
-                if "notion" in services:
-                    sandbox.notion.cursors.clear_faults()
-                    sandbox.notion.cursors.ttl_s = sandbox.config.notion.cursor_ttl_s
-            return JSONResponse(describe_faults(sandbox, services))
-        except KeyError as exc:
-            return JSONResponse({"error": f"unknown service {exc.args[0]!r}"}, 404)
+                sandbox.reset_faults(services)
+            return JSONResponse(sandbox.describe_faults(services))
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": str(exc)}, 400)
+
+    async def reset_service(request: Request) -> JSONResponse:
+        try:
+            service = sandbox.service(request.path_params["service"])
+        except KeyError:
+            return unknown_service(request)
+        service.reset()
+        return JSONResponse({"ok": True})
 
     async def clock(request: Request) -> JSONResponse:
         if request.method == "POST":
@@ -122,6 +94,7 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/{service}/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/{service}/reset", reset_service, methods=["POST"]),
         Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
     ]
 

@@ -1,6 +1,6 @@
 """Rate limiting, latency and fault injection in front of any emulated service.
 
-`ServiceGate` is a pure ASGI wrapper put around one service's app (Notion today; Azure, UniFi,
+`ServiceGate` is a pure ASGI wrapper put around one registered service's app (Notion today; Azure, UniFi,
 NinjaOne and Databricks later). It counts requests in `Stats`, applies a per-bearer-token
 token bucket (429 + `Retry-After`), injects latency, and plays the faults queued or sampled by a
 `FaultController`: 5xx answers, timeouts (the request is held past any sane client timeout),

@@ -3,12 +3,16 @@
 with SandboxServer(SandboxConfig(faults=FaultSpec.unlimited())) as sandbox:
     httpx.post(f"{sandbox.notion_url}/v1/databases/{db_id}/query", ...)
     sandbox.notion.edit_page(page_id, {"Amount": 10})      # live state, same process
-    sandbox.faults.set(rate=30, latency_ms=200)
+    sandbox.faults.set(rate=30, latency_ms=200)             # the Notion gate
     sandbox.stats.snapshot()
+    sandbox.service_url("notion"), sandbox.service("notion"), sandbox.fault_controller("notion")
 
 with SandboxProcess(rate=30, latency_ms=200, bench_pages=30_000, bench_databases=1) as proc:
     ...                                                     # client RSS measured alone
     proc.set_faults(fail_next=[{"status": 503, "count": 2}]); proc.stats()
+
+`notion_url`, `notion` and `faults` are shortcuts for the Notion service; `service_url(name)`,
+`service(name)` and `fault_controller(name)` reach any registered service the same way.
 """
 
 from __future__ import annotations
@@ -24,16 +28,16 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 
 import httpx
 import uvicorn
 
 from ppm_sandbox.app import Sandbox, SandboxApp, SandboxConfig, build_app
 from ppm_sandbox.clock import SandboxClock
-from ppm_sandbox.control import apply_faults
 from ppm_sandbox.faults import FaultController, Stats
 from ppm_sandbox.notion.store import NotionStore
+from ppm_sandbox.services import SandboxService, ServiceRegistry, ServiceT
 
 READY_PREFIX = "PPM_SANDBOX_READY "
 
@@ -71,8 +75,10 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         log_level: str = "warning",
+        services: ServiceRegistry | None = None,
     ) -> None:
-        self.sandbox = Sandbox(config)
+        """`services`: the registry to build from (default `ppm_sandbox.registry.SERVICES`)."""
+        self.sandbox = Sandbox(config, services=services)
         self.app = build_app(sandbox=self.sandbox)
         self.host = host
         self._requested_port = port
@@ -119,11 +125,27 @@ class SandboxServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def service_url(self, name: str) -> str:
+        """Base URL of a registered service's API (`{url}/notion`)."""
+        return f"{self.url}{self.sandbox.service(name).prefix}"
+
     @property
     def notion_url(self) -> str:
-        return f"{self.url}/notion"
+        return self.service_url("notion")
 
     # live state --------------------------------------------------------------------
+    @overload
+    def service(self, name: str) -> SandboxService: ...
+    @overload
+    def service(self, name: str, kind: type[ServiceT]) -> ServiceT: ...
+    def service(self, name: str, kind: type[SandboxService] | None = None) -> SandboxService:
+        """The live service registered as `name` (see `Sandbox.service`)."""
+        return self.sandbox.service(name) if kind is None else self.sandbox.service(name, kind)
+
+    def fault_controller(self, name: str) -> FaultController:
+        """The fault controller of one service's gate (rate limit, latency, fail_next, ...)."""
+        return self.sandbox.fault_controller(name)
+
     @property
     def notion(self) -> NotionStore:
         return self.sandbox.notion
@@ -131,7 +153,7 @@ class SandboxServer:
     @property
     def faults(self) -> FaultController:
         """The Notion service's fault controller (rate limit, latency, fail_next, ...)."""
-        return self.sandbox.faults["notion"]
+        return self.fault_controller("notion")
 
     @property
     def stats(self) -> Stats:
@@ -142,8 +164,8 @@ class SandboxServer:
         return self.sandbox.clock
 
     def set_faults(self, **changes: Any) -> dict[str, Any]:
-        """Same as `POST /_sandbox/faults` (every service; cursor_* keys go to Notion)."""
-        return apply_faults(self.sandbox, changes, sorted(self.sandbox.faults))
+        """Same as `POST /_sandbox/faults` (every service; a service's own keys, like cursor_*, go to it)."""
+        return self.sandbox.apply_faults(changes)
 
     def reset(self) -> None:
         """Start-up faults, zeroed stats, real clock: what tests call between cases."""
@@ -259,9 +281,13 @@ class SandboxProcess:
     def url(self) -> str:
         return str(self.info["url"])
 
+    def service_url(self, name: str) -> str:
+        """Base URL of a service's API, from the ready line (KeyError if not registered)."""
+        return str(self.info["services"][name])
+
     @property
     def notion_url(self) -> str:
-        return f"{self.url}/notion"
+        return str(self.info["notion_url"])
 
     @property
     def databases(self) -> dict[str, dict[str, str]]:

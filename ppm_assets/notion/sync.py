@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -196,30 +197,33 @@ class NotionBronzeSync:
         # run reads a few pages since the watermark with one cursor (1 request when nothing changed).
         split = any(scan.since is None for scan in scans)
         last_progress = time.monotonic()
-        async for batch in scan_databases(self.client, scans, split=split):
-            report = reports[batch.name]
-            report.fetched += len(batch.pages)
-            stored = state.stored[batch.name]
-            for row in batch_rows(batch):
-                if self.full_sync:
-                    seen_ids[batch.name].add(row["page_id"])
-                edited = row["last_edited_time"]
-                if edited is not None:
-                    current = self._max_seen[batch.name]
-                    self._max_seen[batch.name] = edited if current is None else max(current, edited)
-                key = hash_key(row["content_hash"])
-                if key in stored:
-                    report.skipped += 1
-                    continue
-                stored.add(key)
-                report.written += 1
-                self._buffer.append(row)
-            self._advance_safe(batch.name, batch.complete_before, complete=batch.complete)
-            if len(self._buffer) >= self.batch_rows:
-                await self._flush()
-            if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
-                last_progress = time.monotonic()
-                self._log_progress(reports, started)
+        # Closed on the way out, also on an error while writing: its slices stop at once instead of at GC.
+        batches = scan_databases(self.client, scans, split=split)
+        async with contextlib.aclosing(batches):
+            async for batch in batches:
+                report = reports[batch.name]
+                report.fetched += len(batch.pages)
+                stored = state.stored[batch.name]
+                for row in batch_rows(batch):
+                    if self.full_sync:
+                        seen_ids[batch.name].add(row["page_id"])
+                    edited = row["last_edited_time"]
+                    if edited is not None:
+                        current = self._max_seen[batch.name]
+                        self._max_seen[batch.name] = edited if current is None else max(current, edited)
+                    key = hash_key(row["content_hash"])
+                    if key in stored:
+                        report.skipped += 1
+                        continue
+                    stored.add(key)
+                    report.written += 1
+                    self._buffer.append(row)
+                self._advance_safe(batch.name, batch.complete_before, complete=batch.complete)
+                if len(self._buffer) >= self.batch_rows:
+                    await self._flush()
+                if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                    last_progress = time.monotonic()
+                    self._log_progress(reports, started)
         if self.full_sync:
             await self._reconcile(reports, state, seen_ids)
         await self._flush()

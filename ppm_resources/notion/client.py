@@ -334,6 +334,22 @@ class NotionClient:
 
     # ------------------------------------------------------------------------------------------ databases
 
+    async def find_database_by_title(self, title: str) -> str | None:
+        """The id of the shared database titled exactly ``title`` (``POST /v1/search``), or None.
+
+        Under 2025-09-03 search lists data sources; the database is their parent.
+        """
+        container = "data_source" if self.config.api_version == "2025-09-03" else "database"
+        body = {"query": title, "filter": {"property": "object", "value": container}, "page_size": 100}
+        result = await self.request("POST", "/v1/search", json=body)
+        for item in result.get("results") or []:
+            name = "".join(part.get("plain_text", "") for part in item.get("title") or [])
+            if name == title:
+                if container == "data_source":
+                    return str((item.get("parent") or {}).get("database_id") or item["id"])
+                return str(item["id"])
+        return None
+
     async def retrieve_database(self, database_id: str) -> dict[str, Any]:
         """``GET /v1/databases/{id}`` (under 2025-09-03 it lists the database's ``data_sources``)."""
         db = normalize_id(database_id, "database")

@@ -59,20 +59,12 @@ class NotionResource(dg.ConfigurableResource):
             variables = ", ".join(mapping.database(name).id_env for name in missing)
             raise NotionError(f"no Notion database id for {', '.join(missing)}: set {variables}")
         for name in missing:
-            resolved[name] = await _find_database_by_title(client, mapping.database(name).title)
+            title = mapping.database(name).title
+            found = await client.find_database_by_title(title)
+            if found is None:
+                raise NotionError(
+                    f"no Notion database titled {title!r} is shared with the integration: share it, or set "
+                    f"{mapping.database(name).id_env}"
+                )
+            resolved[name] = found
         return resolved
-
-
-async def _find_database_by_title(client: NotionClient, title: str) -> str:
-    container = "data_source" if client.api_version == "2025-09-03" else "database"
-    body = {"query": title, "filter": {"property": "object", "value": container}, "page_size": 100}
-    result = await client.request("POST", "/v1/search", json=body)
-    for item in result.get("results") or []:
-        name = "".join(part.get("plain_text", "") for part in item.get("title") or [])
-        if name == title:
-            if container == "data_source":
-                return str((item.get("parent") or {}).get("database_id") or item["id"])
-            return str(item["id"])
-    raise NotionError(
-        f"no Notion database titled {title!r} is shared with the integration: share it, or set its id variable"
-    )

@@ -1,4 +1,4 @@
-"""HTTP routes of the Notion API emulator (mounted under `/notion` by `ppm_sandbox.app`).
+"""HTTP routes of the Notion API emulator (served under `/notion` by `NotionService`, ppm_sandbox.notion.service).
 
 Every request is checked like the real API does: bearer token (401 `unauthorized`), then the
 `Notion-Version` header (400 `missing_version`), then the JSON body (400 `invalid_json`), then

@@ -2,6 +2,8 @@
 
 They call the same `NotionStore` methods as the Python API and take plain values
 (`{"properties": {"Amount": 12.5, "Status": "Done"}}`). No auth, no rate limit, no faults.
+`NotionService.control_routes` hands them to the sandbox; `POST /_sandbox/notion/reset` and
+`/_sandbox/notion/faults` are the shared control plane's (`ppm_sandbox.control`).
 """
 
 from __future__ import annotations
@@ -173,11 +175,6 @@ async def cursors(request: Request, store: NotionStore) -> Any:
     return {"ttl_s": store.cursors.ttl_s, "pending_failures": store.cursors.pending_failures}
 
 
-async def reset(request: Request, store: NotionStore) -> Any:
-    store.reset()
-    return {"ok": True}
-
-
 def control_routes(store: NotionStore) -> list[Route]:
     """Routes relative to `/_sandbox/notion`."""
 
@@ -201,5 +198,4 @@ def control_routes(store: NotionStore) -> list[Route]:
         r("/pages/{page_id}/unshare", _page_action("unshare"), ["POST"]),
         r("/pages/{page_id}/share", _page_action("share"), ["POST"]),
         r("/cursors", cursors, ["GET", "POST"]),
-        r("/reset", reset, ["POST"]),
     ]
