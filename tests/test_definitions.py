@@ -11,10 +11,10 @@ import pytest
 from ppm_assets.definitions import defs
 from ppm_assets.finance.fx_rates import FxRatesConfig, fx_rates, fx_rates_table
 from ppm_checks import build_checks
+from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion.mapping import load_notion_mapping
 
 checks = build_checks(load_notion_mapping())
-from ppm_resources.lakehouse import LocalLakehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 FX_CHECKS = [c for c in checks if dg.AssetKey(["silver", "fx_rates"]) in {k.asset_key for k in c.check_keys}]

@@ -34,7 +34,9 @@ def _assets(graph: Any) -> dict[str, Any]:
             "backfill_policy": repr(node.backfill_policy) if node.backfill_policy else None,
             "pools": sorted(node.pools or []),
             "freshness_policy": repr(node.freshness_policy) if node.freshness_policy else None,
-            "automation_condition": node.automation_condition.get_label() if node.automation_condition else None,
+            "automation_condition": node.automation_condition.get_label()
+            if node.automation_condition
+            else None,
             "code_version": node.code_version,
             "description": node.description,
         }

@@ -9,8 +9,8 @@ import pytest
 
 import ppm_sensors
 from ppm_assets.definitions import defs
-from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_assets.policies import apply_policies
+from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_sensors.notion.schedules import build_daily_reconciliation
 from ppm_sensors.retries import RETRY_TAGS
 
@@ -30,7 +30,9 @@ def repository() -> dg.RepositoryDefinition:
 
 
 def test_sensors_package_defs_load_merged_into_the_code_location(repository: dg.RepositoryDefinition) -> None:
-    assert {s.name for s in ppm_sensors.build_defs(load_notion_mapping()).sensors or []} <= {s.name for s in repository.sensor_defs}
+    assert {s.name for s in ppm_sensors.build_defs(load_notion_mapping()).sensors or []} <= {
+        s.name for s in repository.sensor_defs
+    }
     assert {s.name for s in repository.schedule_defs} >= {
         "notion_daily_reconciliation",
         "gold_hourly",

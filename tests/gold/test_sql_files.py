@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_assets.finance.fx_rates import fx_rates_table, load_fx_rates
+from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_assets.notion.silver_sql import silver_select_sql
 from ppm_resources.lakehouse import LocalLakehouse, load_sql
 from ppm_resources.notion.mapping import load_notion_mapping

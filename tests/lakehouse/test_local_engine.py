@@ -7,8 +7,8 @@ import pyarrow as pa
 import pytest
 
 from ppm_resources.lakehouse import LakehouseError, LocalLakehouse, SqlError, SqlSource, TableNotFoundError
-from ppm_resources.lakehouse.errors import InvalidTableNameError
 from ppm_resources.lakehouse.duckdb_sql import _transpile, to_duckdb
+from ppm_resources.lakehouse.errors import InvalidTableNameError
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import dagster as dg
 import pytest
 
 from ppm_assets.notion.raw_pages import build_notion_raw_pages
-from ppm_assets.notion.sync import NotionBronzeSync, SyncReport
 from ppm_assets.notion.silver_sql import silver_select_sql
 from ppm_assets.notion.silver_tables import notion_silver_assets
+from ppm_assets.notion.sync import NotionBronzeSync, SyncReport
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion.mapping import ColumnMapping, NotionMapping, load_notion_mapping
 from ppm_resources.notion.resource import NotionResource

@@ -57,8 +57,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_assets.finance.fx_rates import fx_rates_table, load_fx_rates
+from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_checks.rules import notion_url
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion.mapping import DatabaseMapping, load_notion_mapping

@@ -31,7 +31,10 @@ def test_every_silver_notion_table_and_gold_has_its_checks():
         in keys
     )
     blocking = {
-        k.name for c in ppm_checks.build_checks(MAPPING) for k in c.check_keys if c.get_spec_for_check_key(k).blocking
+        k.name
+        for c in ppm_checks.build_checks(MAPPING)
+        for k in c.check_keys
+        if c.get_spec_for_check_key(k).blocking
     }
     assert blocking == {"key_page_id_unique_not_null", "key_currency_month_unique_not_null"}
 

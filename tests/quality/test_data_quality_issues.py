@@ -6,13 +6,13 @@ import dagster as dg
 import pytest
 
 from ppm_assets.quality.data_quality_issues import TABLE, build_data_quality_issues
-from ppm_resources.notion.mapping import load_notion_mapping
-
-data_quality_issues = build_data_quality_issues(load_notion_mapping())
 from ppm_resources.lakehouse import LocalLakehouse
+from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_resources.reporting_currency import ReportingCurrency
 
 from .conftest import MAPPING, row, silver_table, write_layers
+
+data_quality_issues = build_data_quality_issues(load_notion_mapping())
 
 
 def materialize(lakehouse) -> dg.ExecuteInProcessResult:

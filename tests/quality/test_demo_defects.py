@@ -18,9 +18,9 @@ from collections import defaultdict
 import dagster as dg
 import pytest
 
-from ppm_assets.notion.sync import NotionBronzeSync
 from ppm_assets.finance.fx_rates import fx_rates
 from ppm_assets.notion.silver_tables import notion_silver_assets
+from ppm_assets.notion.sync import NotionBronzeSync
 from ppm_checks import notion_checks, quality_checks
 from ppm_checks.catalog import build_catalog
 from ppm_checks.config import load_dq_rules
