@@ -1,4 +1,4 @@
-"""Dagster asset definitions for the Finance PPM lakehouse, by layer; `definitions.py` assembles `defs`."""
+"""Dagster asset definitions for the Finance PPM lakehouse, one folder per area; `definitions.py` assembles `defs`."""
 
 import warnings
 

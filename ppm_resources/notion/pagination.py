@@ -36,21 +36,34 @@ MAX_STALLED_RECOVERIES = 5
 
 
 class SeenPages:
-    """Page ids already delivered by one scan (16 bytes each, so a million ids fit in tens of MB)."""
+    """The version of each page one scan has delivered, so a page read twice is dropped only when unchanged.
+
+    A page edited while the scan runs moves to the end of the timeline and is read again. Dropping it by id
+    would lose the new version while the watermark moves past its edit; so the version (``last_edited_time``
+    and the trash flag) is kept, and a later version is delivered again. Keys are 16 bytes and versions
+    epoch milliseconds, so a million pages stay in the tens of MB.
+    """
 
     def __init__(self) -> None:
-        self._keys: set[bytes | str] = set()
+        self._versions: dict[bytes | str, tuple[int, bool]] = {}
 
-    def add(self, page_id: str) -> bool:
-        """Remember ``page_id``; False when it was already delivered."""
-        key = id_key(page_id)
-        if key in self._keys:
+    def add(self, page: dict[str, Any]) -> bool:
+        """Remember ``page``'s version; False when this version, or a newer one, was already delivered."""
+        key = id_key(page["id"])
+        edited = parse_time(page.get("last_edited_time"))
+        version = (
+            int(edited.timestamp() * 1000) if edited is not None else -1,
+            bool(page.get("in_trash") or page.get("archived")),
+        )
+        previous = self._versions.get(key)
+        # An older version read after a newer one (a slice behind another) must not be delivered last.
+        if previous is not None and (previous == version or previous[0] > version[0]):
             return False
-        self._keys.add(key)
+        self._versions[key] = version
         return True
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._versions)
 
 
 class RangeReader:
@@ -125,7 +138,7 @@ class RangeReader:
                 if self.first_seen is None:
                     self.first_seen = edited
             self.pages_read += 1
-            if self.seen.add(page["id"]):
+            if self.seen.add(page):
                 fresh.append(page)
         if fresh:
             self._stalled = 0

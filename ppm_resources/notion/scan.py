@@ -26,7 +26,7 @@ async def scan_databases(
 ) -> AsyncGenerator[PageBatch, None]:
     """Batches of the pages of every scan, read concurrently under the source's one rate limiter.
 
-    Each page of a target comes exactly once; within a slice pages are sorted ascending by last_edited_time.
+    Each version of a page comes once (a page edited during the scan comes again, newer); within a slice pages are sorted ascending by last_edited_time.
     A database that keeps paging is split into concurrent time slices (``split=False``: one cursor per
     target). The last batch of each target has ``complete=True``. Sized by ``source.config``
     (``max_concurrency``, ``page_size``, ``split_after_pages``).

@@ -290,7 +290,7 @@ async def scan_targets(
     complete_truncated: bool = True,
     filter_properties: Sequence[str] | None = None,
 ) -> AsyncGenerator[PageBatch, None]:
-    """Batches from every target, read concurrently (each page of a target exactly once)."""
+    """Batches from every target, read concurrently (each version of a page of a target once)."""
     scan = _Scan(
         source,
         specs,
