@@ -45,19 +45,19 @@ class SeenPages:
     """
 
     def __init__(self) -> None:
-        self._versions: dict[bytes | str, tuple[int, bool]] = {}
+        self._versions: dict[bytes | str, int] = {}
 
     def add(self, page: dict[str, Any]) -> bool:
         """Remember ``page``'s version; False when this version, or a newer one, was already delivered."""
         key = id_key(page["id"])
         edited = parse_time(page.get("last_edited_time"))
-        version = (
-            int(edited.timestamp() * 1000) if edited is not None else -1,
-            bool(page.get("in_trash") or page.get("archived")),
+        # One int per page (edit time in ms, then the trash flag as the lowest bit): no tuple per entry.
+        version = (int(edited.timestamp() * 1000) if edited is not None else -1) * 2 + bool(
+            page.get("in_trash") or page.get("archived")
         )
         previous = self._versions.get(key)
         # An older version read after a newer one (a slice behind another) must not be delivered last.
-        if previous is not None and (previous == version or previous[0] > version[0]):
+        if previous is not None and (previous == version or previous // 2 > version // 2):
             return False
         self._versions[key] = version
         return True
