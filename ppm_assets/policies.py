@@ -12,15 +12,20 @@ from typing import TypeVar
 
 import dagster as dg
 
-# A rule: does it apply to this spec, and which policy then. First match wins.
-SpecRule = tuple[str, Callable[[dg.AssetSpec], bool], dg.FreshnessPolicy]
+P = TypeVar("P")
+# A rule: its name, does it apply to this spec, and which policy then. First match wins.
+SpecRule = tuple[str, Callable[[dg.AssetSpec], bool], P]
 
 
 def _prefix(spec: dg.AssetSpec) -> str:
     return spec.key.path[0] if spec.key.path else ""
 
 
-FRESHNESS_RULES: list[SpecRule] = [
+def _notion_silver(spec: dg.AssetSpec) -> bool:
+    return _prefix(spec) == "silver" and spec.group_name == "notion"
+
+
+FRESHNESS_RULES: list[SpecRule[dg.FreshnessPolicy]] = [
     (
         "Notion bronze (runbook P2)",
         lambda s: _prefix(s) == "bronze" and s.group_name == "notion",
@@ -28,7 +33,7 @@ FRESHNESS_RULES: list[SpecRule] = [
     ),
     (
         "Notion silver",
-        lambda s: _prefix(s) == "silver" and s.group_name == "notion",
+        _notion_silver,
         dg.FreshnessPolicy.time_window(fail_window=timedelta(minutes=45)),
     ),
     (
@@ -51,21 +56,25 @@ FRESHNESS_RULES: list[SpecRule] = [
 
 #: The silver Notion tables are rebuilt whenever their own bronze partition changes (a sync run rebuilds them
 #: anyway; this covers bronze-only runs such as a backfill from the UI).
-AUTOMATION_RULES: list[tuple[str, Callable[[dg.AssetSpec], bool], dg.AutomationCondition]] = [
+AUTOMATION_RULES: list[SpecRule[dg.AutomationCondition]] = [
     (
         "Notion silver: eager",
-        lambda s: _prefix(s) == "silver" and s.group_name == "notion",
+        _notion_silver,
         dg.AutomationCondition.eager(),
     ),
 ]
 
 
+def _first_match(rules: list[SpecRule[P]], spec: dg.AssetSpec) -> P | None:
+    return next((policy for _, applies, policy in rules if applies(spec)), None)
+
+
 def freshness_policy_for(spec: dg.AssetSpec) -> dg.FreshnessPolicy | None:
-    return next((policy for _, applies, policy in FRESHNESS_RULES if applies(spec)), None)
+    return _first_match(FRESHNESS_RULES, spec)
 
 
 def automation_condition_for(spec: dg.AssetSpec) -> dg.AutomationCondition | None:
-    return next((condition for _, applies, condition in AUTOMATION_RULES if applies(spec)), None)
+    return _first_match(AUTOMATION_RULES, spec)
 
 
 def with_policies(spec: dg.AssetSpec) -> dg.AssetSpec:

@@ -9,7 +9,6 @@ This module depends on nothing but the mapping's types, so every area, check and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -93,41 +92,6 @@ def notion_silver_table(database_name: str, mapping: NotionMapping) -> Table:
     )
 
 
-@dataclass(frozen=True)
-class TableRegistry:
-    """Every table of the code location, looked up by name or asset key."""
-
-    tables: tuple[Table, ...]
-
-    @classmethod
-    def build(cls, mapping: NotionMapping) -> TableRegistry:
-        silver = tuple(notion_silver_table(name, mapping) for name in mapping.names)
-        tables = (*FIXED_TABLES[:2], *silver, *FIXED_TABLES[2:])
-        names = [t.name for t in tables]
-        clashes = sorted({n for n in names if names.count(n) > 1})
-        if clashes:
-            raise ValueError(
-                f"{mapping.source}: silver_table {', '.join(clashes)} is already a table of the product"
-            )
-        return cls(tables)
-
-    def __iter__(self) -> Iterator[Table]:
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
-
-    def get(self, name: str) -> Table:
-        for table in self.tables:
-            if table.name == name:
-                return table
-        raise KeyError(f"no table {name!r}; tables: {', '.join(t.name for t in self.tables)}")
-
-    def by_key(self, key: dg.AssetKey) -> Table:
-        for table in self.tables:
-            if table.key == key:
-                return table
-        raise KeyError(f"no table for asset {key.to_user_string()}")
-
-    def in_area(self, area: Area) -> list[Table]:
-        return [table for table in self.tables if table.area == area]
+def all_tables(mapping: NotionMapping) -> list[Table]:
+    """Every table of the code location: the fixed ones and one silver table per database of `mapping`."""
+    return [*FIXED_TABLES, *(notion_silver_table(name, mapping) for name in mapping.names)]

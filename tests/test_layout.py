@@ -37,3 +37,11 @@ def test_every_asset_area_is_a_folder_listed_in_definitions() -> None:
     assert areas == ["control_room", "finance", "notion", "quality"]
     for area in areas:
         assert area in definitions, f"ppm_assets/{area} is not merged by definitions.py"
+
+
+def test_the_table_registry_lists_exactly_the_tables_of_the_code_location() -> None:
+    from ppm_assets.definitions import defs, mapping
+    from ppm_assets.tables import all_tables
+
+    graph = defs.resolve_asset_graph()
+    assert {t.key for t in all_tables(mapping)} == set(graph.get_all_asset_keys())
