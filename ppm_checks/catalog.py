@@ -15,7 +15,7 @@ from ppm_checks.rules import RowRule, Severity
 from ppm_resources.notion.mapping import DatabaseMapping, NotionMapping
 
 #: Keys of the tables that are not Notion tables (Notion tables are keyed by page_id).
-OTHER_KEYS: dict[str, tuple[str, ...]] = {FX_RATES.name: ("currency", "month")}
+OTHER_KEYS: dict[str, tuple[str, ...]] = {FX_RATES.name: ("currency", "to_currency", "month")}
 NOTION_KEY = ("page_id",)
 
 

@@ -25,7 +25,7 @@ def test_definitions_load_with_every_piece():
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey(["silver", "fx_rates"]) in graph.get_all_asset_keys()
     assert {check.name for check in graph.asset_check_keys} >= {
-        "key_currency_month_unique_not_null",
+        "key_currency_to_currency_month_unique_not_null",
         "key_page_id_unique_not_null",
         "notion_schema_matches_mapping",
     }
@@ -56,12 +56,14 @@ def test_fx_rates_materialize_with_metadata_and_a_passing_key_check(tmp_path):
     assert metadata["dagster/table_name"].value == "silver.fx_rates"
     assert [c.name for c in metadata["dagster/column_schema"].value.columns] == [
         "currency",
+        "to_currency",
         "month",
+        "rate",
         "rate_to_base",
         "base_currency",
     ]
-    # 48 months (2024-2027) of EUR and PHP from config/fx_rates.yaml, plus USD at 1.0 for each month.
-    assert metadata["dagster/row_count"].value == 3 * 48
+    # 48 months (2024-2027) of EUR and PHP from config/fx_rates.yaml plus USD: 3 x 3 currency pairs a month.
+    assert metadata["dagster/row_count"].value == 3 * 3 * 48
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.passed and evaluation.metadata["failing_rows"].value == 0
 
@@ -70,7 +72,7 @@ def test_duplicate_keys_fail_the_blocking_check(tmp_path):
     lakehouse = LocalLakehouse(root=str(tmp_path))
     table = fx_rates_table(FxRatesConfig(base_currency="USD", rates={"EUR": {"2024-01": 1.1}}))
     lakehouse.replace("silver.fx_rates", table)
-    lakehouse.append("silver.fx_rates", table.slice(1, 1))  # a second EUR 2024-01 row
+    lakehouse.append("silver.fx_rates", table.slice(1, 1))  # a second EUR -> USD 2024-01 row
     result = dg.materialize(
         FX_CHECKS,
         resources={"lakehouse": lakehouse},
@@ -82,7 +84,7 @@ def test_duplicate_keys_fail_the_blocking_check(tmp_path):
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["failing_rows"].value == 2
-    assert evaluation.metadata["sample_keys"].value == ["EUR|2024-01-01"]
+    assert evaluation.metadata["sample_keys"].value == ["EUR|USD|2024-01-01"]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,10 @@ rates AS (
   SELECT
     p.*,
     CAST(coalesce(b.actual_to_date, 0) AS DECIMAL(18, 2)) AS actual_to_date,
-    CAST(round(coalesce(b.recent_actual, 0) / 3, 2) AS DECIMAL(18, 2)) AS monthly_burn_rate,
+    -- recent_actual / 3 rounded half up to cents, in exact integer arithmetic (DuckDB would divide decimals
+    -- in DOUBLE): a whole number of cents n divided by 3 never ends in a half, so round(n / 3) = (n + 1) DIV 3.
+    CAST(((CAST(coalesce(b.recent_actual, 0) * 100 AS BIGINT) + 1) DIV 3) * 0.01 AS DECIMAL(18, 2))
+      AS monthly_burn_rate,
     CAST(
       CASE
         WHEN p.is_completed OR p.end_date IS NULL THEN 0

@@ -26,12 +26,14 @@ open_risks AS (
     project_page_id,
     count(*) AS open_risks,
     sum(
-      CASE lower(trim(severity)) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
-      * CASE lower(trim(probability)) WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
+      CASE severity WHEN 'Critical' THEN 4 WHEN 'High' THEN 3 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 1 ELSE 0 END
+      * CASE probability WHEN 'High' THEN 3 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 1 ELSE 0 END
     ) AS risk_exposure
   FROM silver.risks
+  -- Option names compare exactly, as the accepted-values checks do (config/dq_rules.yaml): a risk is open unless
+  -- its status is exactly 'Closed' (no status counts as open); another severity or probability weighs 0.
   WHERE NOT coalesce(is_archived, false)
-    AND lower(trim(coalesce(status, ''))) <> 'closed'
+    AND coalesce(status, '') <> 'Closed'
   GROUP BY project_page_id
 ),
 overdue AS (
@@ -39,7 +41,7 @@ overdue AS (
   FROM silver.actions a
   CROSS JOIN reference x
   WHERE NOT coalesce(a.is_archived, false)
-    AND lower(trim(coalesce(a.status, ''))) <> 'done'
+    AND coalesce(a.status, '') <> 'Done'  -- exactly; no status counts as not done
     AND a.due_date < x.as_of
   GROUP BY a.project_page_id
 ),

@@ -41,6 +41,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from ppm_assets.finance.fx_rates import FxRatesConfig, fx_rates_table
 from ppm_resources.lakehouse import LocalLakehouse
 
 D = Decimal
@@ -114,14 +115,6 @@ ACTIONS = pa.schema(
         ("is_archived", pa.bool_()),
     ]
 )
-FX_RATES = pa.schema(
-    [
-        ("currency", pa.string()),
-        ("month", pa.date32()),
-        ("rate_to_base", pa.float64()),
-        ("base_currency", pa.string()),
-    ]
-)
 
 
 def program(page_id, name, archived=False):
@@ -155,16 +148,16 @@ def action(page_id, project_id, due, status):
             "due_date": due, "status": status, "is_archived": False}  # fmt: skip
 
 
-def fx_rows() -> list[dict]:
-    eur = {3: 1.08, 4: 1.12}
-    php = {4: 0.02}
-    rows = []
-    for m in range(1, 7):
-        month = date(2025, m, 1)
-        rows.append({"currency": "USD", "month": month, "rate_to_base": 1.0})
-        rows.append({"currency": "EUR", "month": month, "rate_to_base": eur.get(m, 1.10)})
-        rows.append({"currency": "PHP", "month": month, "rate_to_base": php.get(m, 0.018)})
-    return [{**r, "base_currency": "USD"} for r in rows]
+def fx_table() -> pa.Table:
+    """silver.fx_rates as the asset builds it (every currency pair), from the rates in the module docstring."""
+    eur = {3: "1.08", 4: "1.12"}
+    php = {4: "0.02"}
+    months = [f"2025-{m:02d}" for m in range(1, 7)]
+    rates = {
+        "EUR": {month: D(eur.get(m, "1.10")) for m, month in enumerate(months, start=1)},
+        "PHP": {month: D(php.get(m, "0.018")) for m, month in enumerate(months, start=1)},
+    }
+    return fx_rates_table(FxRatesConfig(base_currency="USD", rates=rates))
 
 
 Y = 2025
@@ -235,13 +228,13 @@ SILVER = {
             action("a6", "p1", None, "Not started"),
         ],
     ),
-    "silver.fx_rates": (FX_RATES, fx_rows()),
 }
 
 
 def write_silver(lakehouse: LocalLakehouse) -> None:
     for table, (schema, rows) in SILVER.items():
         lakehouse.replace(table, pa.Table.from_pylist(rows, schema=schema))
+    lakehouse.replace("silver.fx_rates", fx_table())
 
 
 @pytest.fixture(scope="module")

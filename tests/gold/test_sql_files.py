@@ -3,10 +3,13 @@
 import re
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from ppm_assets.finance.fx_rates import fx_rates_table, load_fx_rates
 from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_assets.notion.silver_sql import silver_select_sql
+from ppm_checks.config import load_dq_rules
 from ppm_resources.lakehouse import LocalLakehouse, load_sql
 from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_resources.paths import config_dir, sql_dir
@@ -59,3 +62,31 @@ def empty_real_silver(tmp_path_factory) -> LocalLakehouse:
 def test_runs_on_the_silver_tables_the_mapping_produces(empty_real_silver, path):
     result = empty_real_silver.query(load_sql(path), params=FILES[path])
     assert result.num_rows == 0
+
+
+def _compared_literals(path: str) -> dict[str, set[str]]:
+    """column -> every string literal the gold SQL compares it with (`CASE column WHEN '...'`, `column = '...'`)."""
+    found: dict[str, set[str]] = {}
+    tree = sqlglot.parse_one(load_sql(path).text.replace(":reporting_currency", "'USD'").replace(":as_of", "'x'"),
+                             read="databricks")  # fmt: skip
+    for case in tree.find_all(exp.Case):
+        column = case.this.find(exp.Column) if case.this else None
+        if column is not None:
+            found.setdefault(column.name, set()).update(w.this.name for w in case.args["ifs"])
+    for comparison in (*tree.find_all(exp.EQ), *tree.find_all(exp.NEQ)):
+        column, literal = comparison.left.find(exp.Column), comparison.right
+        if column is not None and isinstance(literal, exp.Literal) and literal.is_string:
+            found.setdefault(column.name, set()).add(literal.name)
+    return found
+
+
+def test_gold_compares_options_with_the_accepted_values_vocabulary():
+    """Gold and the accepted-values checks read an option the same way: exact names from config/dq_rules.yaml."""
+    accepted = load_dq_rules(load_notion_mapping()).accepted_values
+    health = _compared_literals("gold/project_health.sql")
+    assert health["severity"] == set(accepted["risks"]["severity"])
+    assert health["probability"] == set(accepted["risks"]["probability"])
+    assert health["status"] == {"Closed", "Done", "Completed"}
+    assert "Closed" in accepted["risks"]["status"] and "Done" in accepted["actions"]["status"]
+    assert "Completed" in accepted["projects"]["status"]
+    assert _compared_literals("gold/forecast.sql")["status"] == {"Completed"}

@@ -14,7 +14,7 @@ projects AS (
     project_code,
     program_page_id,
     status,
-    lower(trim(coalesce(status, ''))) = 'completed' AS is_completed,
+    coalesce(status = 'Completed', false) AS is_completed,  -- the exact option name, as accepted_values checks it
     currency,
     budget_total AS budget_total_original,
     start_date,
@@ -23,11 +23,11 @@ projects AS (
   WHERE NOT coalesce(is_archived, false)
 ),
 project_rates AS (
-  SELECT p.page_id, f.month AS rate_month, f.rate_to_base / r.rate_to_base AS rate
+  SELECT p.page_id, f.month AS rate_month, f.rate
   FROM projects p
   CROSS JOIN reference x
-  JOIN silver.fx_rates f ON f.currency = p.currency AND f.month <= x.as_of_month
-  JOIN silver.fx_rates r ON r.currency = :reporting_currency AND r.month = f.month
+  JOIN silver.fx_rates f
+    ON f.currency = p.currency AND f.to_currency = :reporting_currency AND f.month <= x.as_of_month
   QUALIFY row_number() OVER (PARTITION BY p.page_id ORDER BY f.month DESC) = 1
 ),
 project_budgets AS (
@@ -38,7 +38,7 @@ project_budgets AS (
     CASE
       WHEN p.budget_total_original < 0 THEN NULL
       WHEN p.currency = :reporting_currency THEN CAST(p.budget_total_original AS DECIMAL(18, 2))
-      ELSE CAST(round(p.budget_total_original * r.rate, 2) AS DECIMAL(18, 2))
+      ELSE CAST(round(CAST(p.budget_total_original AS DECIMAL(20, 2)) * r.rate, 2) AS DECIMAL(18, 2))
     END AS budget_total
   FROM projects p
   CROSS JOIN reference x
