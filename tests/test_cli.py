@@ -73,7 +73,8 @@ def test_lakehouse_maintenance_commands(materialized, monkeypatch):
     lakehouse = LocalLakehouse(root=materialized["PPM_LAKEHOUSE_DIR"])
     lakehouse.replace("silver.fx_rates", "SELECT * FROM silver.fx_rates WHERE currency = 'EUR'")
     assert "current version is now 2" in run("lakehouse", "restore", "silver.fx_rates", "0")
-    assert lakehouse.info("silver.fx_rates").num_rows == 3 * 48
+    # every (currency, to_currency) pair of the three configured currencies, 48 months
+    assert lakehouse.info("silver.fx_rates").num_rows == 3 * 3 * 48
     assert "would delete 0 files" in run("lakehouse", "vacuum", "silver.fx_rates", "--dry-run")
     assert "numFilesAdded" in run("lakehouse", "optimize", "silver.fx_rates")
 
