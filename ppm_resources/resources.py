@@ -31,6 +31,7 @@ def notion_resource(settings: Settings) -> NotionResource:
         api_version=settings.notion.api_version,
         rate_limit_rps=settings.notion.rate_limit_rps,
         rate_limit_burst=settings.notion.rate_limit_burst,
+        listing_share=settings.notion.listing_share,
         database_ids=settings.notion_database_ids,
         lookup_by_title=settings.notion_uses_sandbox,
     )

@@ -73,6 +73,9 @@ class NotionSettings(_Section):
     rate_limit_rps: float = Field(default=3.0, gt=0, le=1000)
     # Below the server's bucket (Notion's is undisclosed; the sandbox's is 10) so arrival jitter never becomes 429s.
     rate_limit_burst: int = Field(default=3, ge=1, le=1000)
+    # The change sensor lists every live page id to see deletions; this share of rate_limit_rps is what the
+    # listings may spend on average (the rest is for syncs, probes and writes).
+    listing_share: float = Field(default=0.25, gt=0, le=1)
     # Database ids are read per database of config/notion_mapping.yaml from its `id_env` variable
     # (NOTION_PROGRAMS_DB_ID, ...): see `resolve_notion_database_ids`.
 

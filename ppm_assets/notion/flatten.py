@@ -8,6 +8,23 @@ docs/data-dictionary.md):
   rollup arrays).
 
 Silver SQL then reads ``properties['Budget']`` or ``property_lists['Tags']`` without parsing JSON.
+
+Empty values are ``None`` (SQL NULL), never the text ``"None"``: a null select/status/date/url/email/
+phone_number, a formula whose result is null (``{"type": "string", "string": null}``) or empty, a rollup
+``{"type": "number", "number": null}`` / ``{"type": "date", "date": null}``. Empty lists stay ``[]``.
+
+Shapes worth knowing:
+
+- rich text (title, rich_text): the items' ``plain_text`` concatenated, so a user mention contributes its
+  ``"@Name"`` (a page mention its title, a date mention its date);
+- people / created_by / last_edited_by: user ids. Bot users (``type: "bot"``, no ``person.email``) and
+  partial users (``{object, id}``) flatten exactly like people;
+- rollup arrays: every item is a property value of its own (title, rich_text, date, number, select,
+  relation, ...), flattened by the same rules; items without a value are left out, list items spliced in;
+- ``place``: readable text, ``"name, address"`` (whichever of the two is set), else ``"lat,lon"`` for a
+  dropped pin, ``None`` when the place is null;
+- ``button``: always ``None`` (a button has no value; Notion sends ``{}``);
+- a type this module does not know yet: its value as canonical JSON text (``None`` when null or ``{}``).
 """
 
 from __future__ import annotations
@@ -33,8 +50,23 @@ def plain_text(rich_text: Iterable[Mapping[str, Any]] | None) -> str | None:
         text = item.get("plain_text")
         if text is None:  # hand-built payloads (e.g. for writes) may omit plain_text
             text = (item.get("text") or {}).get("content") or (item.get("equation") or {}).get("expression")
+            if text is None:
+                text = _mention_text(item.get("mention"))
         parts.append(text or "")
     return "".join(parts) or None
+
+
+def _mention_text(mention: Mapping[str, Any] | None) -> str | None:
+    """What Notion would print for a mention without ``plain_text``: ``@Name`` of a user, a date's start."""
+    if not mention:
+        return None
+    user = mention.get("user")
+    if isinstance(user, Mapping) and user.get("name"):
+        return f"@{user['name']}"
+    when = mention.get("date")
+    if isinstance(when, Mapping):
+        return format_date(when)
+    return None
 
 
 def format_number(value: Any) -> str | None:
@@ -91,6 +123,18 @@ def file_url(item: Mapping[str, Any]) -> str | None:
     return item.get("name")
 
 
+def format_place(value: Mapping[str, Any] | None) -> str | None:
+    """A place value as text: ``"name, address"`` (the parts that are set), else ``"lat,lon"``, else None."""
+    if not value:
+        return None
+    parts = [str(value[key]) for key in ("name", "address") if value.get(key)]
+    if parts:
+        return ", ".join(parts)
+    if value.get("lat") is not None and value.get("lon") is not None:
+        return f"{value['lat']},{value['lon']}"
+    return None
+
+
 def _unique_id(value: Mapping[str, Any] | None) -> str | None:
     if not value or value.get("number") is None:
         return None
@@ -104,7 +148,7 @@ def _formula(value: Mapping[str, Any] | None) -> str | None:
     kind = value.get("type")
     inner = value.get(kind) if kind else None
     if kind == "string":
-        return inner
+        return inner if inner else None  # Notion sends an empty result as null; "" reads the same
     if kind == "number":
         return format_number(inner)
     if kind == "boolean":
@@ -181,6 +225,8 @@ def flatten_property(prop: Mapping[str, Any]) -> FlatValue:
             return _rollup(value)
         case "verification":
             return value.get("state") if value else None
+        case "place":
+            return format_place(value)
         case "button":
             return None  # a button has no value
         case _:

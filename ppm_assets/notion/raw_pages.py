@@ -27,6 +27,18 @@ class NotionSyncConfig(dg.Config):
         default=False, description="Fetch and validate, write nothing; counts are logged as an observation."
     )
     batch_rows: int = Field(default=5_000, ge=1, description="Rows per Delta commit (bounds memory).")
+    page_ids: list[str] = Field(
+        default_factory=list,
+        description="Pages to check one by one after the scan (the change sensor fills this in with pages its id "
+        "listing no longer finds; webhooks with pages that changed): each is retrieved and stored as it is now - a "
+        "new version, trashed, deleted, or moved to another database. Ids outside the synced databases are ignored.",
+    )
+    list_pages: bool = Field(
+        default=False,
+        description="After the scan, list every live page id of each database (100 per request, title only) and "
+        "check the pages bronze holds that are no longer listed: deletions without a full sync (the change sensor "
+        "asks for this for databases too large to list within its tick).",
+    )
 
 
 def _report_metadata(report: SyncReport) -> dict[str, dg.MetadataValue]:
@@ -96,6 +108,8 @@ def build_notion_raw_pages(mapping: NotionMapping) -> dg.AssetsDefinition:
                     dry_run=config.dry_run,
                     batch_rows=config.batch_rows,
                     progress=context.log.info,
+                    page_ids=config.page_ids,
+                    list_pages=config.list_pages,
                 ).run()
 
         mode = "full sync" if config.full_sync else "incremental sync"

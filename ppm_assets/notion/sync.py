@@ -8,8 +8,14 @@
 * A page whose content hash equals its latest stored version is skipped, so overlaps cost no rows.
 * Rows are appended in batches (one Delta commit each) so memory stays bounded.
 * A full sync reconciles: pages that vanished from the database get a tombstone (trashed pages keep their
-  last values with `in_trash`, 404s become `deleted`), and formula/rollup values that changed without an edit
-  time show up as new content hashes.
+  last values with `in_trash`, 404s become `deleted`, pages now in another database a tombstone without
+  `deleted`), and formula/rollup values that changed without an edit time show up as new content hashes.
+* Between full syncs, pages are checked one by one when something names them (`page_ids`: the change
+  sensor's id listing for pages it no longer finds, Notion webhooks for pages that changed): each is retrieved
+  and stored as it is now (a new version, trashed, deleted, moved out), within one sensor cycle of the change.
+  A database too large for the sensor to list is listed by its sync run instead (`list_pages`).
+* Nothing is tombstoned while the database itself cannot be read: an unshared database fails the run, never
+  "every page deleted".
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,17 +37,24 @@ from ppm_assets.notion.bronze_rows import (
     batch_rows,
     bronze_row,
     notion_raw_pages_table,
+    page_parent_ids,
     tombstone_row,
 )
 from ppm_assets.tables import NOTION_RAW_PAGES, NOTION_SYNC_WATERMARKS
 from ppm_resources.lakehouse import Lakehouse, load_sql, sql_string
 from ppm_resources.notion import DatabaseScan, NotionClient, scan_databases
+from ppm_resources.notion.ids import normalize_id
 
 TABLE = NOTION_RAW_PAGES.name
 OVERLAP = timedelta(minutes=2)
 PROGRESS_EVERY_S = 10.0
 
 log = logging.getLogger(__name__)
+
+
+def _parent_database(page: dict[str, Any]) -> str | None:
+    database_id, _ = page_parent_ids(page)
+    return normalize_id(database_id, "database") if database_id else None
 
 
 def hash_key(content_hash: str) -> int:
@@ -153,6 +166,8 @@ class NotionBronzeSync:
         batch_rows: int = 5_000,
         progress: Callable[[str], None] = log.info,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        page_ids: Sequence[str] = (),
+        list_pages: bool = False,
     ) -> None:
         if batch_rows < 1:
             raise ValueError("batch_rows must be at least 1")
@@ -165,6 +180,8 @@ class NotionBronzeSync:
         self.batch_rows = batch_rows
         self.progress = progress
         self.now = now
+        self.page_ids = {normalize_id(page_id, "page") for page_id in page_ids}
+        self.list_pages = list_pages
         self._buffer: list[dict[str, Any]] = []
         self._safe: dict[str, datetime | None] = {}
         self._max_seen: dict[str, datetime | None] = {}
@@ -174,7 +191,10 @@ class NotionBronzeSync:
         started = time.monotonic()
         names = list(self.database_ids)
         state = await asyncio.to_thread(
-            read_bronze_state, self.lakehouse, names, need_live_ids=self.full_sync
+            read_bronze_state,
+            self.lakehouse,
+            names,
+            need_live_ids=self.full_sync or self.list_pages or bool(self.page_ids),
         )
         reports = {
             name: DatabaseReport(name, self.database_ids[name], watermark_before=state.watermarks[name])
@@ -225,7 +245,13 @@ class NotionBronzeSync:
                     last_progress = time.monotonic()
                     self._log_progress(reports, started)
         if self.full_sync:
-            await self._reconcile(reports, state, seen_ids)
+            for name in names:
+                await self._check_pages(reports, state, state.live_ids[name] - seen_ids[name], "full sync")
+        elif self.list_pages:
+            for name in names:
+                listed = await self.client.list_page_ids(self.database_ids[name])
+                await self._check_pages(reports, state, state.live_ids[name] - listed, "id listing")
+        await self._check_pages(reports, state, self.page_ids, "named by the change sensor or a webhook")
         await self._flush()
         for name, report in reports.items():
             report.watermark_after = (
@@ -250,30 +276,53 @@ class NotionBronzeSync:
         if bound is not None and (current is None or bound > current):
             self._safe[name] = bound
 
-    async def _reconcile(
-        self, reports: dict[str, DatabaseReport], state: _State, seen_ids: dict[str, set[str]]
+    async def _check_pages(
+        self, reports: dict[str, DatabaseReport], state: _State, page_ids: set[str], reason: str
     ) -> None:
-        """Tombstones for pages bronze holds as live that the full scan did not return."""
-        for name, report in reports.items():
-            vanished = sorted(state.live_ids[name] - seen_ids[name])
-            if vanished:
-                self.progress(f"{name}: {len(vanished)} pages vanished since the last sync; checking each")
-            for page_id in vanished:
-                page = await self.client.retrieve_page(page_id, missing_ok=True)
-                if page is None:
+        """Retrieve each page and store what became of it, in every database of this run it concerns.
+
+        Its own database (the page's parent) gets its current version: a new version if it changed, the last
+        values with `in_trash` if trashed. A database where bronze holds it live but that is no longer its parent
+        gets a tombstone: `deleted` for a 404, not deleted for a page that moved to another database.
+        """
+        if not page_ids:
+            return
+        self.progress(f"checking {len(page_ids)} pages one by one ({reason})")
+        holders = {name for name in reports if state.live_ids[name] & page_ids}
+        # A database the integration can no longer read answers 404 for every page too: fail before writing a
+        # single tombstone.
+        for name in sorted(holders):
+            await self.client.retrieve_database(reports[name].database_id)
+        by_database = {normalize_id(r.database_id, "database"): name for name, r in reports.items()}
+        for page_id in sorted(page_ids):
+            page = await self.client.retrieve_page(page_id, missing_ok=True)
+            parent = by_database.get(_parent_database(page)) if page is not None else None
+            if parent is not None:
+                assert page is not None
+                row = bronze_row(page, database_name=parent, database_id=reports[parent].database_id)
+                self._store(reports[parent], state, row)
+            for name in sorted(holders - {parent}):
+                if page_id in state.live_ids[name]:
                     row = tombstone_row(
-                        page_id, database_name=name, database_id=report.database_id, deleted=True
+                        page_id,
+                        database_name=name,
+                        database_id=reports[name].database_id,
+                        deleted=page is None,
                     )
-                elif page.get("in_trash") or page.get("archived"):
-                    row = bronze_row(page, database_name=name, database_id=report.database_id)
-                else:
-                    # Still there but not returned (e.g. moved to another database): record it as gone here.
-                    row = tombstone_row(
-                        page_id, database_name=name, database_id=report.database_id, deleted=False
-                    )
-                report.tombstones += 1
-                report.written += 1
-                self._buffer.append(row)
+                    self._store(reports[name], state, row)
+
+    def _store(self, report: DatabaseReport, state: _State, row: dict[str, Any]) -> None:
+        """Buffer `row` unless bronze already holds this exact version (page + content hash)."""
+        key = hash_key(row["content_hash"])
+        stored = state.stored[report.name]
+        if key in stored:
+            report.skipped += 1
+            return
+        stored.add(key)
+        if row["in_trash"] or row["deleted"]:
+            report.tombstones += 1
+        report.written += 1
+        self._buffer.append(row)
 
     async def _flush(self) -> None:
         if not self._buffer:

@@ -35,7 +35,7 @@ from ppm_resources.notion.errors import (
 )
 from ppm_resources.notion.ids import normalize_id, property_id_path
 from ppm_resources.notion.models import ApiVersion, QueryTarget
-from ppm_resources.notion.queries import TITLE_ONLY, first_edit_time, newest_first_body
+from ppm_resources.notion.queries import BY_CREATION, TITLE_ONLY, first_edit_time, newest_first_body
 from ppm_resources.notion.stats import NotionStats
 from ppm_resources.resilience import (
     RetriesExhaustedError,
@@ -395,6 +395,25 @@ class NotionClient:
         )
         edits = [edit for response in responses if (edit := first_edit_time(response)) is not None]
         return max(edits, default=None)
+
+    async def list_page_ids(self, database_id: str) -> set[str]:
+        """Every live page id of the database: the cheapest full listing Notion allows.
+
+        100 pages per request with only the title property (``filter_properties``), oldest first by
+        ``created_time``: an edit during the listing does not move a page, so no page is skipped. Trashed pages
+        are not listed (queries never return them). Costs ceil(pages / 100) requests per query target.
+        """
+        ids: set[str] = set()
+        for target in await self.query_targets(database_id):
+            body: dict[str, Any] = {"page_size": 100, "sorts": BY_CREATION}
+            while True:
+                response = await self.query(target, body, filter_properties=TITLE_ONLY)
+                ids.update(normalize_id(page["id"], "page") for page in response.get("results") or [])
+                cursor = response.get("next_cursor")
+                if not response.get("has_more") or not cursor:
+                    break
+                body = {**body, "start_cursor": cursor}
+        return ids
 
     # ------------------------------------------------------------------------------------------ pages
 

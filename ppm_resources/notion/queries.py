@@ -14,6 +14,8 @@ from ppm_resources.notion.times import notion_time, parse_time
 
 ASCENDING = [{"timestamp": "last_edited_time", "direction": "ascending"}]
 DESCENDING = [{"timestamp": "last_edited_time", "direction": "descending"}]
+#: Listing order that edits cannot disturb: a page's creation time never changes.
+BY_CREATION = [{"timestamp": "created_time", "direction": "ascending"}]
 #: ``filter_properties`` for a probe that only needs page timestamps: the title is the one property every
 #: database has (its id is always "title"), and asking for one keeps the answer small.
 TITLE_ONLY = ("title",)

@@ -30,6 +30,12 @@ class NotionResource(dg.ConfigurableResource):
     rate_limit_rps: float = 3.0
     rate_limit_burst: int = 3
     max_concurrency: int = 8
+    listing_share: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="Share of rate_limit_rps the change sensor's page-id listings (deletion detection) may spend.",
+    )
     database_ids: dict[str, str] = Field(default_factory=dict)
     lookup_by_title: bool = Field(
         default=False, description="Find databases without a configured id by their title (the sandbox)."

@@ -42,6 +42,7 @@ from ppm_sandbox.notion.render import (
     V2025,
     VERSIONS,
     property_items,
+    render_loose_page,
     render_page,
     single_property_item,
 )
@@ -190,6 +191,9 @@ def _page_id(request: Request) -> str:
 async def get_page(request: Request, store: NotionStore, version: str) -> dict[str, Any]:
     page_id = _page_id(request)
     with store.lock:
+        loose = store.loose_pages.get(page_id)
+        if loose is not None:  # a page outside every database (parent: a page or the workspace)
+            return render_loose_page(store, loose, version)
         view = store.require_view(page_id)
         return render_page(store, view, version, _only(request, view.db.schema))
 

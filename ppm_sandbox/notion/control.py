@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ppm_sandbox.notion.errors import NotionError, error_body
+from ppm_sandbox.notion.errors import NotionError, error_body, validation_error
 from ppm_sandbox.notion.render import V2022, VERSIONS, render_page
 from ppm_sandbox.notion.store import NotionStore
 
@@ -123,6 +123,17 @@ def _page_action(action: str) -> ControlHandler:
     return handler
 
 
+async def move_page(request: Request, store: NotionStore) -> Any:
+    """`{"database": key|title|id}`: the page moves there, keeping its id."""
+    body = await _json(request)
+    database = body.get("database")
+    if not isinstance(database, str):
+        raise validation_error("body.database should be a database key, title or id")
+    with store.lock:
+        view = store.move_page(request.path_params["page_id"], database, by=body.get("by"))
+        return render_page(store, view, _version(request))
+
+
 async def delete_page(request: Request, store: NotionStore) -> Any:
     store.delete_page(request.path_params["page_id"])
     return {"ok": True, "page_id": request.path_params["page_id"], "action": "delete_page"}
@@ -193,6 +204,7 @@ def control_routes(store: NotionStore) -> list[Route]:
         r("/databases/{database}/properties/{name:path}", drop_property, ["DELETE"]),
         r("/pages/{page_id}", edit_page, ["PATCH"]),
         r("/pages/{page_id}", delete_page, ["DELETE"]),
+        r("/pages/{page_id}/move", move_page, ["POST"]),
         r("/pages/{page_id}/trash", _page_action("trash_page"), ["POST"]),
         r("/pages/{page_id}/untrash", _page_action("untrash_page"), ["POST"]),
         r("/pages/{page_id}/unshare", _page_action("unshare"), ["POST"]),

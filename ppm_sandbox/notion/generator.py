@@ -22,6 +22,35 @@ blank_name         empty title                                  Budget Lines (6)
 
 With the default seed and sizes that is 43 defects over 2,068 pages; `NotionStore.defects()`
 lists them (database, page id, class, property, value) for tests that assert what DQ finds.
+
+Realistic nulls and empties are drawn from a second stream per page (`Rng(key, index, EXTRA)`), so
+the values above (and every DQ and gold figure built on them) do not move. They sit on properties
+the mapping does not read, at these rates:
+
+=====================================  ==========================================================
+page / property                        empty or null share (else a value)
+=====================================  ==========================================================
+created_by (page and property)         bot user (the integration) for 20 % of pages
+last_edited_by (page and property)     bot user for 15 %
+icon                                   emoji / external / null: Programs 75/25/0 %, Projects
+                                       50/10/40 %, others 15/5/80 %
+cover                                  external for Programs 50 %, Projects 20 %, others 2 %
+is_locked (2025-09-03)                 true for Programs 25 %, others 1 %
+Programs: Website / Sponsor Email /    null 25 % / 25 % / 30 %
+Hotline
+Programs: Tags / Charter               empty list 25 % / 25 %
+Programs: Location (place)             null 35 %
+Programs: Steering Review              datetime range at :00/:15/:30/:45, offsets of Europe/
+                                       Berlin, Asia/Manila or UTC, `time_zone` null
+Risks: Category (select)               null 30 %
+Risks: Reviewers (people)              empty 50 %; one reviewer in five is the bot
+Risks: Mitigation Plan (url)           null 60 %
+Risks: Escalation (formula string)     null unless Severity is Critical (about 90 %)
+Risks: Project Status / Project End    empty array / null date for orphaned risks
+Actions: Blocked By (relation)         empty 85 %
+Actions: Title                         12 % end in a user mention ("… for @Name")
+Projects: Average Actual (rollup)      null when no line has an actual amount
+=====================================  ==========================================================
 """
 
 from __future__ import annotations
@@ -35,10 +64,12 @@ from typing import Any
 from ppm_sandbox.notion.ids import IdCodec, Kind
 from ppm_sandbox.notion.layout import Assignment, DefectPlan, Timeline
 from ppm_sandbox.notion.prng import Rng, hash_keys, mix64, salt
+from ppm_sandbox.notion.properties import normalize_datetime
 from ppm_sandbox.notion.schema import DatabaseSchema
 from ppm_sandbox.notion.workspace import (
     CURRENCIES,
     LEVELS,
+    RISK_CATEGORIES,
     DatabasePlan,
     NotionConfig,
     build_users,
@@ -151,6 +182,23 @@ ACTION_TEMPLATES = (
 )
 TAGS = ("Strategic", "Regulatory", "Cost Saving", "Growth", "Security", "Cloud")
 TIME_ZONES = ("Europe/Berlin", "Asia/Manila", None)
+EXTRA = salt("nulls-and-empties/4")  # the second per-page stream (see the module docstring)
+_BOT_AUTHOR = salt("bot-author")
+_BOT_EDITOR = salt("bot-editor")
+_DECOR = salt("decor")
+ICONS = ("📁", "💰", "🚀", "📊", "🛡️", "☁️", "🧭", "📌")
+#: (emoji share, external share, cover share, locked share) of page decorations per database kind
+DECOR_RATES: dict[str, tuple[float, float, float, float]] = {
+    "programs": (0.75, 0.25, 0.5, 0.25),
+    "projects": (0.5, 0.1, 0.2, 0.01),
+}
+DEFAULT_DECOR = (0.15, 0.05, 0.02, 0.01)
+PLACES = (
+    ("PPM Head Office", "6750 Ayala Avenue, Makati City, Metro Manila, Philippines", 14.5547, 121.0244),
+    ("Berlin Delivery Hub", "Friedrichstraße 68, 10117 Berlin, Germany", 52.5075, 13.3903),
+    ("Cebu Service Centre", "Cebu IT Park, Lahug, Cebu City, Philippines", 10.3302, 123.9057),
+    ("", "", 1.2834, 103.8607),  # a dropped pin: coordinates only
+)
 DQ_RULES = ("orphan_budget_lines", "unknown_currency", "negative_amount", "blank_name", "stale_project")
 
 
@@ -285,10 +333,48 @@ class PageGenerator:
         raise NotImplementedError
 
     def author(self, index: int) -> str:
-        return self.model.person(mix64(self.key ^ index))
+        key = mix64(self.key ^ index)
+        if mix64(key ^ _BOT_AUTHOR) % 100 < 20:
+            return self.model.bot.id
+        return self.model.person(key)
 
     def editor(self, index: int) -> str:
-        return self.model.person(mix64(self.key + index) >> 3)
+        key = mix64(self.key + index)
+        if mix64(key ^ _BOT_EDITOR) % 100 < 15:
+            return self.model.bot.id
+        return self.model.person(key >> 3)
+
+    def decor(self, index: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
+        """(icon, cover, is_locked) of generated page `index`."""
+        emoji, external, cover_share, locked = DECOR_RATES.get(self.plan.kind, DEFAULT_DECOR)
+        rng = Rng(self.key, index, _DECOR)
+        pick = rng.random()
+        icon: dict[str, Any] | None = None
+        if pick < emoji:
+            icon = {"type": "emoji", "emoji": rng.choice(ICONS)}
+        elif pick < emoji + external:
+            url = f"https://ppm-sandbox.example/icons/{self.plan.kind}-{rng.below(6)}.svg"
+            icon = {"type": "external", "external": {"url": url}}
+        cover = None
+        if rng.chance(cover_share):
+            cover = {
+                "type": "external",
+                "external": {"url": f"https://ppm-sandbox.example/covers/{rng.below(12)}.jpg"},
+            }
+        return icon, cover, rng.chance(locked)
+
+    def maybe(self, index: int, name: str, share: float) -> bool:
+        """A draw of its own for (page, property): True for about `share` of the pages."""
+        return Rng(self.key, index, EXTRA, salt(name)).chance(share)
+
+    def mention(self, user_id: str) -> dict[str, Any]:
+        """A stored user mention; its "@Name" is kept for the plain-text truth (filters, truth)."""
+        name = next((u.name for u in self.model.people if u.id == user_id), self.model.bot.name)
+        return {
+            "type": "mention",
+            "mention": {"type": "user", "user": {"id": user_id}},
+            "plain_text": f"@{name}",
+        }
 
     def children_of(self, relation_id: str, parent: int) -> list[int]:
         """Generated pages whose stored relation `relation_id` points at `parent`."""
@@ -363,13 +449,14 @@ class ProgramGenerator(PageGenerator):
         review_day = m.anchor_date + timedelta(days=rng.between(-20, 40))
         zone = TIME_ZONES[index % len(TIME_ZONES)]
         hour = rng.between(8, 15)
+        extra = Rng(self.key, index, EXTRA)
+        minute = extra.choice((0, 15, 30, 45))
+        # Entered in the app in the owner's zone; the API answers with that zone's offset only.
         review: dict[str, Any] = {
-            "start": f"{review_day.isoformat()}T{hour:02d}:00:00",
-            "end": f"{review_day.isoformat()}T{hour + 2:02d}:00:00",
-            "time_zone": zone,
+            "start": normalize_datetime(f"{review_day.isoformat()}T{hour:02d}:{minute:02d}:00", zone),
+            "end": normalize_datetime(f"{review_day.isoformat()}T{hour + 2:02d}:{minute:02d}:00", zone),
+            "time_zone": None,
         }
-        if zone is None:
-            review = {k: (v + ".000+00:00" if isinstance(v, str) else v) for k, v in review.items()}
         verified = rng.chance(0.6)
         values: dict[str, Any] = {
             "title": "" if self.defects.kind(index) == "blank_name" else name,
@@ -384,6 +471,7 @@ class ProgramGenerator(PageGenerator):
             ids["Website"]: website,
             ids["Sponsor Email"]: f"sponsor.prg{number}@ppm-sandbox.example",
             ids["Hotline"]: f"+63 2 8{rng.between(1_000_000, 9_999_999)}",
+            ids["Location"]: None,
             ids["Charter"]: [
                 {"name": "charter.pdf", "type": "external", "external": {"url": f"{website}/charter.pdf"}},
                 {
@@ -403,6 +491,23 @@ class ProgramGenerator(PageGenerator):
                 else {"state": "unverified"}
             ),
         }
+        # nulls and empties, from the second stream (the draws above stay as they were)
+        for name, share in (("Website", 0.25), ("Sponsor Email", 0.25), ("Hotline", 0.3)):
+            if self.maybe(index, name, share):
+                values[ids[name]] = None
+        for name in ("Tags", "Charter"):
+            if self.maybe(index, name, 0.25):
+                values[ids[name]] = []
+        if not self.maybe(index, "Location", 0.35):
+            place, address, lat, lon = extra.choice(PLACES)
+            values[ids["Location"]] = {
+                "lat": lat,
+                "lon": lon,
+                "name": place or None,
+                "address": address or None,
+                "aws_place_id": None,
+                "google_place_id": f"ChIJ{extra.next():016x}"[:27] if place else None,
+            }
         return values
 
 
@@ -548,7 +653,7 @@ class RiskGenerator(PageGenerator):
         if defect in ("orphan_missing", "orphan_trashed"):
             parent = self._orphan_target(defect, index)
         title = f"{rng.choice(RISK_TEMPLATES)} #{index + 1}"
-        return {
+        values = {
             "title": "" if defect == "blank_name" else title,
             ids["Project"]: [parent],
             ids["Severity"]: rng.weighted(("Critical", "High", "Medium", "Low"), (0.1, 0.25, 0.4, 0.25)),
@@ -557,6 +662,16 @@ class RiskGenerator(PageGenerator):
             ids["Owner"]: [m.person(rng.next())],
             ids["Risk ID"]: index + 1,
         }
+        extra = Rng(self.key, index, EXTRA)
+        values[ids["Category"]] = None if extra.chance(0.3) else extra.choice(RISK_CATEGORIES)
+        reviewers: list[str] = []
+        if not extra.chance(0.5):
+            reviewers = [m.bot.id if extra.chance(0.2) else m.person(extra.next())]
+        values[ids["Reviewers"]] = reviewers
+        values[ids["Mitigation Plan"]] = (
+            None if extra.chance(0.6) else f"https://intranet.ppm-sandbox.example/risks/rsk-{index + 1}"
+        )
+        return values
 
 
 class ActionGenerator(PageGenerator):
@@ -587,8 +702,17 @@ class ActionGenerator(PageGenerator):
             source_id = f"dq:{rng.choice(DQ_RULES)}:{rng.next() & 0xFFFFFFFF:08x}"
         else:
             source_id = ""
+        title: str | list[dict[str, Any]] = f"{rng.choice(ACTION_TEMPLATES)} #{index + 1}"
+        extra = Rng(self.key, index, EXTRA)
+        if extra.chance(0.12):  # "… for @Name": a title with a user mention
+            title = [_text(f"{title} for "), self.mention(m.person(extra.next()))]
+        blocked: list[str] = []
+        if self.count > 1 and extra.chance(0.15):
+            other = (index + 1 + extra.below(self.count - 1)) % self.count
+            blocked = [m.page_id(self.ordinal, other)]
         return {
-            "title": "" if defect == "blank_name" else f"{rng.choice(ACTION_TEMPLATES)} #{index + 1}",
+            "title": "" if defect == "blank_name" else title,
+            ids["Blocked By"]: blocked,
             ids["Project"]: [parent],
             ids["Assignee"]: [m.person(rng.next())],
             ids["Due Date"]: m.day(due),

@@ -37,6 +37,7 @@ class Kind(IntEnum):
     DATA_SOURCE = 3
     USER = 4
     GHOST = 5  # a page that never existed: target of "orphan" defects
+    LOOSE_PAGE = 6  # a page outside every database (parent: a page or the workspace)
 
 
 @dataclass(frozen=True, slots=True)

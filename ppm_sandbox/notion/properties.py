@@ -5,6 +5,11 @@ request-style rich-text items (written pages); a select is its option name; peop
 are lists of ids; a date is an ISO string or `{start, end, time_zone}`. `render_value` turns them
 into the exact response shapes of the Notion API; `parse_write` validates request bodies;
 `coerce_simple` accepts plain Python values for the sandbox's own mutation API.
+
+Dates come back the way Notion sends them: date-only values as `YYYY-MM-DD`, datetimes at minute
+precision with the UTC offset inside the string (`2025-03-04T09:30:00.000+00:00`) and
+`time_zone: null` always. A date written with a `time_zone` is converted into that zone's offset
+(Notion keeps the wall time and drops the zone name); naive datetimes are read as UTC.
 """
 
 from __future__ import annotations
@@ -95,10 +100,11 @@ def _render_text_item(item: Mapping[str, Any], ctx: RenderContext) -> dict[str, 
     mention = item["mention"]
     mtype = mention.get("type") or next(k for k in ("user", "page", "database", "date") if k in mention)
     if mtype == "user":
+        # Notion sends the partial user (`object`, `id`) in mentions; the name is in plain_text.
         user = ctx.user_json(mention["user"]["id"])
         return {
             "type": "mention",
-            "mention": {"type": "user", "user": user},
+            "mention": {"type": "user", "user": {"object": "user", "id": user["id"]}},
             "annotations": annotations,
             "plain_text": f"@{user.get('name') or 'Unknown'}",
             "href": None,
@@ -124,14 +130,21 @@ def _render_text_item(item: Mapping[str, Any], ctx: RenderContext) -> dict[str, 
 
 
 def plain_text(raw: Any) -> str:
-    """Concatenated text of a rich-text value (mentions contribute their ids/dates only)."""
+    """Concatenated text of a rich-text value.
+
+    Mentions contribute their date, or the `plain_text` stored with them (generated user mentions
+    carry their "@Name"); other mentions (pages, users written through the API) contribute nothing.
+    """
     if not raw:
         return ""
     if isinstance(raw, str):
         return raw
     parts = []
     for item in raw:
-        if "text" in item:
+        hint = item.get("plain_text")
+        if hint is not None:
+            parts.append(hint)
+        elif "text" in item:
             parts.append(item["text"]["content"])
         elif "equation" in item:
             parts.append(item["equation"]["expression"])
@@ -146,19 +159,24 @@ def plain_text(raw: Any) -> str:
 
 
 def normalize_datetime(value: str, zone: str | None) -> str:
-    """Notion's response form: dates as-is, datetimes as `YYYY-MM-DDTHH:MM:SS.000+HH:MM`."""
+    """Notion's response form: dates as-is, datetimes as `YYYY-MM-DDTHH:MM:00.000+HH:MM`.
+
+    Seconds and milliseconds are dropped (Notion stores minutes). A naive datetime is wall time in
+    `zone` (UTC without one); a datetime with an offset keeps it, or moves into `zone` when given.
+    """
     if len(value) == 10:
         return value
     moment = parse_iso(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_zone(zone) if zone else UTC)
-    offset = moment.strftime("%z")
-    return (
-        moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}{offset[:3]}:{offset[3:]}"
-    )
+    elif zone:
+        moment = moment.astimezone(_zone(zone))
+    offset = moment.strftime("%z") or "+0000"
+    return moment.strftime("%Y-%m-%dT%H:%M:00.000") + f"{offset[:3]}:{offset[3:5]}"
 
 
 def render_date(raw: Any) -> dict[str, Any]:
+    """`{start, end, time_zone: null}`: a stored time zone is folded into the offsets."""
     if isinstance(raw, str):
         return {"start": normalize_datetime(raw, None), "end": None, "time_zone": None}
     zone = raw.get("time_zone")
@@ -166,7 +184,7 @@ def render_date(raw: Any) -> dict[str, Any]:
     return {
         "start": normalize_datetime(raw["start"], zone),
         "end": normalize_datetime(end, zone) if end else None,
-        "time_zone": zone,
+        "time_zone": None,
     }
 
 
@@ -274,6 +292,10 @@ def render_value(spec: PropertySpec, raw: Any, ctx: RenderContext) -> Any:
         return {"prefix": spec.prefix, "number": raw}
     if t == "verification":
         return render_verification(raw, ctx)
+    if t == "place":
+        return dict(raw) if raw else None
+    if t == "button":
+        return {}
     raise ValueError(f"{t} values are computed, not stored")
 
 
@@ -477,7 +499,12 @@ def parse_date(value: Any, field: str) -> dict[str, Any] | None:
             )
     if zone:
         _zone(zone)
-    return parsed
+    return normalize_date(parsed)
+
+
+def normalize_date(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored form of a written date: what Notion will answer (offsets, minutes, no zone name)."""
+    return render_date(value)
 
 
 def _array(value: Any, field: str) -> list[Any]:
@@ -547,10 +574,10 @@ def coerce_simple(spec: PropertySpec, value: Any) -> Any:
         return ids
     if t == "date":
         if isinstance(value, datetime | date):
-            return value.isoformat()
+            value = value.isoformat()
         if isinstance(value, str):
             parse_iso(value)
-            return value
+            return value if len(value) == 10 else normalize_datetime(value, None)
         return parse_date(value, f"properties.{spec.name}")
     if t == "files":
         return [
@@ -562,6 +589,22 @@ def coerce_simple(spec: PropertySpec, value: Any) -> Any:
     if t == "checkbox":
         return bool(value)
     return _parse_typed(spec, value, f"properties.{spec.name}")
+
+
+def place_text(raw: Any) -> str | None:
+    """A place as readable text: "name, address", else "lat,lon" (how bronze flattens it).
+
+    Written here independently of the product's flattening (the sandbox imports nothing of the product):
+    the truth silver is compared with must not come from the code under test.
+    """
+    if not raw:
+        return None
+    parts = [str(raw[key]) for key in ("name", "address") if raw.get(key)]
+    if parts:
+        return ", ".join(parts)
+    if raw.get("lat") is not None and raw.get("lon") is not None:
+        return f"{raw['lat']},{raw['lon']}"
+    return None
 
 
 def _listify(value: Any) -> list[Any]:
@@ -578,7 +621,14 @@ def simple_value(spec: PropertySpec, raw: Any) -> Any:
     if t == "date":
         if not raw:
             return None
-        return raw if isinstance(raw, str) else raw.get("start")
+        if isinstance(raw, str):
+            return raw if len(raw) == 10 else normalize_datetime(raw, None)
+        start = raw.get("start")
+        return normalize_datetime(start, raw.get("time_zone")) if start else None
+    if t == "place":
+        return place_text(raw)
+    if t == "button":
+        return None
     if t == "checkbox":
         return bool(raw)
     if t == "files":

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ppm_sandbox.notion.loose import LoosePage
 from ppm_sandbox.notion.properties import (
     RELATION_PAGE_LIMIT,
     number_value,
@@ -109,27 +110,58 @@ def _compile_page(
     else:
         parent = {"type": "database_id", "database_id": db.id}
 
+    v2025 = version == V2025
+
     def render(view: PageView) -> dict[str, Any]:
         page_id = view.id
         trashed = view.in_trash
-        return {
+        icon, cover, locked = view.decor
+        page: dict[str, Any] = {
             "object": "page",
             "id": page_id,
             "created_time": minute_iso(view.created_minute),
             "last_edited_time": minute_iso(view.edited_minute),
             "created_by": {"object": "user", "id": view.created_by},
             "last_edited_by": {"object": "user", "id": view.edited_by},
-            "cover": None,
-            "icon": None,
+            "cover": cover,
+            "icon": icon,
             "parent": parent,
             "archived": trashed,
             "in_trash": trashed,
-            "properties": {name: fn(view) for name, fn in props},
-            "url": page_url(view.title, page_id),
-            "public_url": None,
         }
+        if v2025:
+            page["is_locked"] = locked
+        page["properties"] = {name: fn(view) for name, fn in props}
+        page["url"] = page_url(view.title, page_id)
+        page["public_url"] = None
+        return page
 
     return render
+
+
+def render_loose_page(store: NotionStore, page: LoosePage, version: str) -> dict[str, Any]:
+    """A page outside every database: its parent is a page or the workspace; `title` is its only property."""
+    out: dict[str, Any] = {
+        "object": "page",
+        "id": page.id,
+        "created_time": minute_iso(page.created_minute),
+        "last_edited_time": minute_iso(page.edited_minute),
+        "created_by": user_ref(page.created_by),
+        "last_edited_by": user_ref(page.edited_by),
+        "cover": page.cover,
+        "icon": page.icon,
+        "parent": page.parent,
+        "archived": False,
+        "in_trash": False,
+    }
+    if version == V2025:
+        out["is_locked"] = False
+    out["properties"] = {
+        "title": {"id": "title", "type": "title", "title": render_rich_text(page.title, store)}
+    }
+    out["url"] = page_url(page.plain_title, page.id)
+    out["public_url"] = None
+    return out
 
 
 def _compile_property(store: NotionStore, spec: PropertySpec) -> Callable[[PageView], dict[str, Any]]:

@@ -54,11 +54,26 @@ def _compile_page(
         parent = dumps({"type": "data_source_id", "data_source_id": db.data_source_id, "database_id": db.id})
     else:
         parent = dumps({"type": "database_id", "database_id": db.id})
-    middle = '"},"cover":null,"icon":null,"parent":' + parent + ',"archived":'
+    after_parent = ',"archived":'
+    locked_key = ',"is_locked":' if version == V2025 else None
 
     def write(view: PageView) -> str:
         page_id = view.id
         trashed = "true" if view.in_trash else "false"
+        icon, cover, locked = view.decor
+        middle = (
+            '"},"cover":'
+            + ("null" if cover is None else dumps(cover))
+            + ',"icon":'
+            + ("null" if icon is None else dumps(icon))
+            + ',"parent":'
+            + parent
+            + after_parent
+        )
+        if locked_key is not None:
+            trashed_tail = trashed + locked_key + ("true" if locked else "false")
+        else:
+            trashed_tail = trashed
         properties = ",".join([name + fn(view) for name, fn in writers])
         return (
             '{"object":"page","id":"'
@@ -74,7 +89,7 @@ def _compile_page(
             + middle
             + trashed
             + ',"in_trash":'
-            + trashed
+            + trashed_tail
             + ',"properties":{'
             + properties
             + '},"url":'

@@ -35,10 +35,13 @@ PROPERTY_TYPES: frozenset[str] = frozenset(
         "last_edited_time",
         "last_edited_by",
         "verification",
+        "place",
+        "button",
     }
 )
 
-#: Types whose values Notion computes; writes to them are rejected.
+#: Types whose values Notion computes; writes to them are rejected. (`place` is writable in Notion's
+#: app; the sandbox does not emulate writing one.)
 READ_ONLY_TYPES: frozenset[str] = frozenset(
     {
         "rollup",
@@ -49,6 +52,8 @@ READ_ONLY_TYPES: frozenset[str] = frozenset(
         "last_edited_time",
         "last_edited_by",
         "verification",
+        "place",
+        "button",
     }
 )
 

@@ -34,9 +34,11 @@ from ppm_sandbox.notion.cursors import CursorCodec
 from ppm_sandbox.notion.errors import not_found, validation_error
 from ppm_sandbox.notion.generator import Defect, PageGenerator, WorkspaceModel, make_generator
 from ppm_sandbox.notion.ids import Kind, normalize_uuid, property_id
+from ppm_sandbox.notion.loose import build_loose_pages
 from ppm_sandbox.notion.properties import (
     coerce_simple,
     date_start_seconds,
+    number_value,
     parse_write,
     plain_text,
     render_date,
@@ -60,6 +62,22 @@ def minute_iso(minute: int) -> str:
     return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:00.000Z")
 
 
+# Property types whose values a database computes or numbers itself: a moved page does not bring them along.
+_COMPUTED_TYPES = frozenset(
+    {
+        "relation",
+        "rollup",
+        "formula",
+        "unique_id",
+        "created_time",
+        "last_edited_time",
+        "created_by",
+        "last_edited_by",
+        "button",
+    }
+)
+
+
 @dataclass(slots=True)
 class PageRecord:
     """Overlay state of a page that differs from (or is absent in) the generated workspace."""
@@ -73,6 +91,8 @@ class PageRecord:
     in_trash: bool = False
     deleted: bool = False
     unshared: bool = False
+    # A page moved here from another database keeps its id (Notion ids never change).
+    page_id: str | None = None
 
     @property
     def live(self) -> bool:
@@ -137,6 +157,8 @@ class PageView:
 
     @property
     def id(self) -> str:
+        if self.record is not None and self.record.page_id is not None:
+            return self.record.page_id
         return self.store.model.page_id(self.db.ordinal, self.index)
 
     @property
@@ -162,6 +184,13 @@ class PageView:
     @property
     def title(self) -> str:
         return plain_text(self.values.get("title"))
+
+    @property
+    def decor(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
+        """(icon, cover, is_locked): generated pages have their own; created pages have none."""
+        if self.index >= self.db.count:
+            return None, None, False
+        return self.db.generator.decor(self.index)
 
     def plain(self, spec: PropertySpec) -> Any:
         return self.store.plain_value(self, spec)
@@ -190,7 +219,9 @@ class NotionStore:
         self._by_ordinal = {db.ordinal: db for db in self.databases}
         self._by_id = {db.id: db for db in self.databases}
         self._by_data_source = {db.data_source_id: db for db in self.databases}
+        self._moved: dict[str, tuple[Database, int]] = {}  # page id -> where a move put it
         self._users = {u.id: u.to_json() for u in [self.model.bot, *self.model.people]}
+        self.loose_pages = build_loose_pages(self.model)
         self._version = getattr(self, "_version", -1) + 1  # keeps growing across reset()
         self._cache: dict[tuple[Any, ...], tuple[int, Any]] = {}
         self.renderers: dict[tuple[Any, ...], Any] = {}
@@ -257,20 +288,25 @@ class NotionStore:
 
         Unshared pages (or pages of an unshared database) are None unless `hidden`.
         """
-        decoded = self.model.codec.decode(page_id)
-        if decoded is None or decoded.kind != Kind.PAGE:
-            return None
-        db = self._by_ordinal.get(decoded.database)
-        if db is None:
-            return None
-        record = db.overlay.get(decoded.index)
-        if record is None and decoded.index >= db.count:
+        moved = self._moved.get(page_id)
+        if moved is not None:
+            db, index = moved
+        else:
+            decoded = self.model.codec.decode(page_id)
+            if decoded is None or decoded.kind != Kind.PAGE:
+                return None
+            found = self._by_ordinal.get(decoded.database)
+            if found is None:
+                return None
+            db, index = found, decoded.index
+        record = db.overlay.get(index)
+        if record is None and index >= db.count:
             return None
         if record is not None and record.deleted:
             return None
         if not hidden and (db.unshared or (record is not None and record.unshared)):
             return None
-        return PageView(self, db, decoded.index, record)
+        return PageView(self, db, index, record)
 
     def generated_view(self, db: Database, index: int) -> PageView:
         return PageView(self, db, index, db.overlay.get(index))
@@ -366,6 +402,8 @@ class NotionStore:
                 if other is not None and not other.in_trash:
                     related.append(other)
         if function == "show_original":
+            # Each item is the related page's property value as Notion sends it (`{type, <type>}`);
+            # the plain value keeps the non-empty ones (integral numbers as ints), as bronze does.
             items = []
             plains = []
             if target_spec is not None:
@@ -374,7 +412,10 @@ class NotionStore:
                     items.append(
                         {"type": target_spec.type, target_spec.type: render_value(target_spec, raw, self)}
                     )
-                    plains.append(simple_value(target_spec, raw))
+                    plain = simple_value(target_spec, raw)
+                    if plain is None or plain == "" or plain == []:
+                        continue
+                    plains.append(number_value(plain) if target_spec.type == "number" else plain)
             return {"type": "array", "array": items, "function": function}, plains
         values = [] if target_spec is None else [other.plain(target_spec) for other in related]
         if function in ("latest_date", "earliest_date"):
@@ -569,6 +610,47 @@ class NotionStore:
             record = self._materialize(view)
             record.deleted = True
             self._commit(view, record, bump=False, by=None)
+
+    def move_page(self, page_id: str, database: str, *, by: str | None = None) -> PageView:
+        """Move a page into another database, as Notion's move does: same id, new parent, a new edit time.
+
+        Values of properties the target database has by the same name and type come along (the title always);
+        the others are dropped, as Notion drops properties the new parent does not define.
+        """
+        with self.lock:
+            view = self.require_view(page_id)
+            target = self.database(database)
+            if target is view.db:
+                raise validation_error(f"page {view.id} is already in {target.title}")
+            source_types = {spec.id: (spec.name, spec.type) for spec in view.db.schema}
+            values: dict[str, Any] = {}
+            for spec_id, value in view.values.items():
+                name, kind = source_types.get(spec_id, (None, None))
+                spec = target.schema.get("title") if kind == "title" else target.schema.get(name or "")
+                if spec is not None and spec.type == kind and kind not in _COMPUTED_TYPES:
+                    values[spec.id] = value
+            moved_id = view.id
+            old = self._materialize(view)
+            old.deleted = True  # gone from the source: 404 through the old address is never used (same id)
+            self._commit(view, old, bump=False, by=None)
+            index = target.next_index
+            target.next_index += 1
+            for spec in target.schema:
+                if spec.type == "unique_id":
+                    values[spec.id] = index + 1  # numbered in its new database
+            record = PageRecord(
+                index,
+                view.created_minute,
+                self.now_minute(),
+                view.created_by,
+                by or self.model.people_ids[0],
+                values,
+            )
+            record.page_id = moved_id
+            self._moved[moved_id] = (target, index)
+            target.put(record, None)
+            self._touch()
+            return PageView(self, target, index, record)
 
     def unshare(self, object_id: str) -> None:
         """Revoke the integration's access to a page or a database (404 from then on)."""

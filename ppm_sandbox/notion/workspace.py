@@ -2,8 +2,14 @@
 
 Programs, Projects, Budget Lines, Risks and Actions carry the seed schemas; Programs also carry
 the rarer property types (multi_select, checkbox, url, email, phone_number, files, verification,
-created/last-edited time/by, a date range with a time zone) so that every type Notion has appears
+created/last-edited time/by, a datetime range, place, button) so that every type Notion has appears
 somewhere. Benchmark databases ("Bench 1..k") reuse the Budget Lines schema.
+
+Properties the mapping (config/notion_mapping.yaml) does not read carry most of the realistic
+nulls and empties (see `generator.py`): Programs' Location (place) and Request Review (button),
+Projects' rollup arrays of titles, dates and numbers, Risks' Category / Reviewers / Mitigation Plan /
+Escalation / Project Status / Project End, Actions' Blocked By. Bench databases' "Line ID" has no
+prefix (`unique_id.prefix: null`); the demo databases' ids are mapped with their prefixes.
 """
 
 from __future__ import annotations
@@ -170,6 +176,7 @@ def _options(*names: str, colors: tuple[str, ...] | None = None) -> list[SelectO
 CURRENCIES = ("USD", "EUR", "PHP")
 UNKNOWN_CURRENCIES = ("GBP", "XXX")
 LEVELS = ("High", "Medium", "Low")
+RISK_CATEGORIES = ("Financial", "Delivery", "Compliance", "Technical")
 
 
 def _over_budget(f: FormulaInputs) -> bool:
@@ -190,6 +197,11 @@ def _remaining(f: FormulaInputs) -> float | None:
 def _variance(f: FormulaInputs) -> float | None:
     amount, actual = f.number("Amount"), f.number("Actual Amount")
     return None if amount is None or actual is None else round(amount - actual, 2)
+
+
+def _escalation(f: FormulaInputs) -> str | None:
+    """Notion's empty formula string arrives as `{"type": "string", "string": null}`."""
+    return "Escalate to steering" if f.text("Severity") == "Critical" else None
 
 
 def _committed_month(f: FormulaInputs) -> str | None:
@@ -228,6 +240,8 @@ def declare(kind: str) -> list[PropertySpec]:
             _prop("Created By", "created_by"),
             _prop("Last Edited", "last_edited_time"),
             _prop("Last Edited By", "last_edited_by"),
+            _prop("Location", "place"),
+            _prop("Request Review", "button"),
         ]
     if kind == "projects":
         return [
@@ -250,6 +264,12 @@ def declare(kind: str) -> list[PropertySpec]:
             _prop("Spent", "rollup", rollup=RollupConfig("Budget Lines", "Actual Amount", "sum")),
             _prop("Last Paid", "rollup", rollup=RollupConfig("Budget Lines", "Paid Date", "latest_date")),
             _prop("Vendors", "rollup", rollup=RollupConfig("Budget Lines", "Vendor", "show_original")),
+            _prop("Line Names", "rollup", rollup=RollupConfig("Budget Lines", "Name", "show_original")),
+            _prop("Paid Dates", "rollup", rollup=RollupConfig("Budget Lines", "Paid Date", "show_original")),
+            _prop("Line Amounts", "rollup", rollup=RollupConfig("Budget Lines", "Amount", "show_original")),
+            _prop(
+                "Average Actual", "rollup", rollup=RollupConfig("Budget Lines", "Actual Amount", "average")
+            ),
             _prop(
                 "Over Budget",
                 "formula",
@@ -303,6 +323,18 @@ def declare(kind: str) -> list[PropertySpec]:
             _prop("Status", "select", options=_options("Open", "Mitigating", "Closed")),
             *people_props,
             _prop("Risk ID", "unique_id", prefix="RSK"),
+            _prop("Category", "select", options=_options(*RISK_CATEGORIES)),
+            _prop("Reviewers", "people"),
+            _prop("Mitigation Plan", "url"),
+            _prop(
+                "Escalation",
+                "formula",
+                formula=FormulaConfig(
+                    'if(prop("Severity") == "Critical", "Escalate to steering", "")', "string", _escalation
+                ),
+            ),
+            _prop("Project Status", "rollup", rollup=RollupConfig("Project", "Status", "show_original")),
+            _prop("Project End", "rollup", rollup=RollupConfig("Project", "End Date", "latest_date")),
         ]
     if kind == "actions":
         return [
@@ -324,6 +356,7 @@ def declare(kind: str) -> list[PropertySpec]:
             _prop("Source ID", "rich_text"),
             _prop("Priority", "select", options=_options(*LEVELS, colors=("red", "yellow", "blue"))),
             _prop("Action ID", "unique_id", prefix="ACT"),
+            _prop("Blocked By", "relation", relation=RelationConfig("actions")),
         ]
     raise ValueError(f"unknown database kind {kind!r}")
 
@@ -337,6 +370,8 @@ def build_schema(seed: int, plan: DatabasePlan) -> DatabaseSchema:
         for p in props:
             if p.relation is not None:
                 p.relation = RelationConfig(p.relation.target)
+            if p.type == "unique_id":
+                p.prefix = None  # ids without a prefix: `unique_id.prefix` is null
     for p in props:
         p.id = "title" if p.type == "title" else property_id(seed, plan.key, p.name, taken)
         for option in p.options:

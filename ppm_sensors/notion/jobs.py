@@ -12,8 +12,8 @@ NOTION_SELECTION_TEXT = f'key:"{NOTION_RAW_PAGES.path}"+ and group:notion'
 NOTION_SELECTION = dg.AssetSelection.from_string(NOTION_SELECTION_TEXT)
 
 
-def sync_config(**fields: bool) -> dict:
-    """Run config of the bronze sync op (`full_sync`, `dry_run`)."""
+def sync_config(**fields: object) -> dict:
+    """Run config of the bronze sync op (`full_sync`, `dry_run`, `page_ids`, `list_pages`)."""
     return {"ops": {BRONZE_OP: {"config": fields}}}
 
 

@@ -39,7 +39,8 @@ def _matches(kind: str, flat: Any, truth: Any, schema: dict[str, Any]) -> bool:
     if isinstance(truth, bool):
         return flat == ("true" if truth else "false")
     if kind == "unique_id":
-        return flat == f"{schema['unique_id']['prefix']}-{truth}"
+        prefix = schema["unique_id"]["prefix"]
+        return flat == (f"{prefix}-{truth}" if prefix else str(truth))
     if isinstance(truth, int | float):
         return flat is not None and float(flat) == truth
     if isinstance(truth, list):  # rollup arrays

@@ -27,6 +27,22 @@ def user(uid: str) -> dict[str, object]:
     return {"object": "user", "id": uid}
 
 
+def bot(uid: str, name: str = "Import Bot") -> dict[str, object]:
+    """A bot user as people / created_by properties carry it: no `person`, no email."""
+    return {"object": "user", "id": uid, "type": "bot", "name": name, "avatar_url": None, "bot": {}}
+
+
+def full_person(uid: str) -> dict[str, object]:
+    return {
+        "object": "user",
+        "id": uid,
+        "type": "person",
+        "name": "Ava Reyes",
+        "avatar_url": None,
+        "person": {"email": "ava@example.com"},
+    }
+
+
 # (property value, expected flat value) for every type: the table of docs/data-dictionary.md, "Notion property flattening".
 CASES: dict[str, tuple[dict[str, object], object]] = {
     "title": ({"type": "title", "title": [text("Cloud "), text("migration")]}, "Cloud migration"),
@@ -150,10 +166,98 @@ CASES: dict[str, tuple[dict[str, object], object]] = {
         "verified",
     ),
     "button": ({"type": "button", "button": {}}, None),
-    "unknown_future_type": (
-        {"type": "place", "place": {"lat": 14.5, "lon": 121.0}},
-        '{"lat":14.5,"lon":121.0}',
+    "place": (
+        {
+            "type": "place",
+            "place": {
+                "lat": 14.5547,
+                "lon": 121.0244,
+                "name": "PPM Head Office",
+                "address": "6750 Ayala Avenue, Makati City",
+                "aws_place_id": None,
+                "google_place_id": "ChIJ0123",
+            },
+        },
+        "PPM Head Office, 6750 Ayala Avenue, Makati City",
     ),
+    "place_pin": (
+        {
+            "type": "place",
+            "place": {"lat": 14.5, "lon": 121.0, "name": None, "address": None, "google_place_id": None},
+        },
+        "14.5,121.0",
+    ),
+    "place_null": ({"type": "place", "place": None}, None),
+    "title_user_mention": (
+        {
+            "type": "title",
+            "title": [
+                text("Review budget #3 for "),
+                {
+                    "type": "mention",
+                    "mention": {"type": "user", "user": user(U1)},
+                    "annotations": {"bold": False, "color": "default"},
+                    "plain_text": "@Ava Reyes",
+                    "href": None,
+                },
+            ],
+        },
+        "Review budget #3 for @Ava Reyes",
+    ),
+    "title_mention_without_plain_text": (
+        {"type": "title", "title": [{"type": "mention", "mention": {"type": "user", "user": bot(U2)}}]},
+        "@Import Bot",
+    ),
+    "status_null": ({"type": "status", "status": None}, None),
+    "email_null": ({"type": "email", "email": None}, None),
+    "phone_number_null": ({"type": "phone_number", "phone_number": None}, None),
+    "formula_empty_string": ({"type": "formula", "formula": {"type": "string", "string": ""}}, None),
+    "formula_date_null": ({"type": "formula", "formula": {"type": "date", "date": None}}, None),
+    "rollup_number_null": (
+        {"type": "rollup", "rollup": {"type": "number", "number": None, "function": "average"}},
+        None,
+    ),
+    "rollup_date_null": (
+        {"type": "rollup", "rollup": {"type": "date", "date": None, "function": "latest_date"}},
+        None,
+    ),
+    "rollup_array_empty": (
+        {"type": "rollup", "rollup": {"type": "array", "array": [], "function": "show_original"}},
+        [],
+    ),
+    "rollup_array_of_dates_and_selects": (
+        {
+            "type": "rollup",
+            "rollup": {
+                "type": "array",
+                "function": "show_original",
+                "array": [
+                    {"type": "date", "date": {"start": "2026-03-04", "end": None, "time_zone": None}},
+                    {"type": "date", "date": None},
+                    {
+                        "type": "date",
+                        "date": {"start": "2026-03-04T09:30:00.000+08:00", "end": None, "time_zone": None},
+                    },
+                    {"type": "select", "select": {"id": "a", "name": "Open", "color": "red"}},
+                    {"type": "select", "select": None},
+                    {"type": "title", "title": []},
+                    {"type": "number", "number": 12.0},
+                ],
+            },
+        },
+        ["2026-03-04", "2026-03-04T09:30:00.000+08:00", "Open", "12"],
+    ),
+    "people_with_bot": ({"type": "people", "people": [bot(U2), full_person(U1)]}, [U2, U1]),
+    "people_empty": ({"type": "people", "people": []}, []),
+    "relation_empty": ({"type": "relation", "relation": [], "has_more": False}, []),
+    "files_empty": ({"type": "files", "files": []}, []),
+    "created_by_bot": ({"type": "created_by", "created_by": bot(U2)}, U2),
+    "last_edited_by_partial_user": ({"type": "last_edited_by", "last_edited_by": user(U1)}, U1),
+    "unknown_future_type": (
+        {"type": "ai_summary", "ai_summary": {"text": "Quarterly", "score": 0.5}},
+        '{"score":0.5,"text":"Quarterly"}',
+    ),
+    "unknown_future_type_null": ({"type": "ai_summary", "ai_summary": None}, None),
 }
 
 
@@ -352,3 +456,249 @@ def test_truncation_detection() -> None:
     assert is_truncated({"type": "people", "people": [user(U1)] * 25})
     assert not is_truncated({"type": "people", "people": [user(U1)] * 24})
     assert not is_truncated({"type": "multi_select", "multi_select": [{"name": "x"}] * 30})
+
+
+# ----------------------------------------------------------------- every type, as real Notion sends it
+# Each strategy draws (property value, expected flat value) for one type, nulls, empties, mentions and bot
+# users included; the expectation is built alongside the value, not by calling the code under test.
+
+_ANNOTATIONS = {
+    "bold": False,
+    "italic": False,
+    "strikethrough": False,
+    "underline": False,
+    "code": False,
+    "color": "default",
+}
+_word = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+_person = st.builds(
+    lambda uid, name, email: {
+        "object": "user",
+        "id": uid,
+        "type": "person",
+        "name": name,
+        "avatar_url": None,
+        "person": {"email": email},
+    },
+    _uuid,
+    _word,
+    st.emails(),
+)
+_any_user = st.one_of(_uuid.map(user), _person, st.builds(bot, _uuid, _word))
+_Case = tuple[dict[str, object], object]
+
+
+def _item(item_type: str, body: dict[str, object], plain: str) -> dict[str, object]:
+    return {"type": item_type, **body, "annotations": _ANNOTATIONS, "plain_text": plain, "href": None}
+
+
+_rich_item = st.one_of(
+    _word.map(lambda t: _item("text", {"text": {"content": t, "link": None}}, t)),
+    st.builds(
+        lambda u, name: _item(
+            "mention", {"mention": {"type": "user", "user": {"object": "user", "id": u}}}, f"@{name}"
+        ),
+        _uuid,
+        _word,
+    ),
+    st.dates().map(
+        lambda d: _item(
+            "mention",
+            {"mention": {"type": "date", "date": {"start": d.isoformat(), "end": None, "time_zone": None}}},
+            d.isoformat(),
+        )
+    ),
+    _word.map(lambda e: _item("equation", {"equation": {"expression": e}}, e)),
+)
+_rich_case = st.lists(_rich_item, max_size=4).map(
+    lambda items: (items, "".join(str(i["plain_text"]) for i in items) or None)
+)
+_offset = st.sampled_from(["+00:00", "+08:00", "+01:00", "+02:00", "-05:00"])
+_minute_datetime = st.builds(
+    lambda dt, off: dt.strftime("%Y-%m-%dT%H:%M:00.000") + off,
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    _offset,
+)
+_date_text = st.one_of(st.dates().map(lambda d: d.isoformat()), _minute_datetime)
+_date_case = st.one_of(
+    st.just((None, None)),
+    st.builds(
+        lambda start, end: (
+            {"start": start, "end": end, "time_zone": None},
+            f"{start}/{end}" if end else start,
+        ),
+        _date_text,
+        st.one_of(st.none(), _date_text),
+    ),
+)
+_exact_number = st.one_of(
+    st.integers(-(10**9), 10**9).map(lambda n: (n, str(n))),
+    st.integers(-(10**9), 10**9).map(lambda n: (float(n), str(n))),  # 12.0 prints as 12
+    st.integers(-(10**6), 10**6).map(lambda n: (n + 0.25, repr(n + 0.25))),
+)
+_option_case = st.one_of(
+    st.just((None, None)), _word.map(lambda n: ({"id": "x", "name": n, "color": "default"}, n))
+)
+
+
+def _value(kind: str) -> object:
+    """`(value, expected)` strategy -> `(property value object, expected)` strategy."""
+    return lambda pair: ({"id": "p", "type": kind, kind: pair[0]}, pair[1])
+
+
+_place_case = st.one_of(
+    st.just((None, None)),
+    st.builds(
+        lambda lat, lon, name, address: (
+            {
+                "lat": lat,
+                "lon": lon,
+                "name": name,
+                "address": address,
+                "aws_place_id": None,
+                "google_place_id": None,
+            },
+            ", ".join(p for p in (name, address) if p) or f"{lat},{lon}",
+        ),
+        st.floats(-90, 90, allow_nan=False),
+        st.floats(-180, 180, allow_nan=False),
+        st.one_of(st.none(), _word),
+        st.one_of(st.none(), _word),
+    ),
+)
+_formula_case = st.one_of(
+    st.one_of(st.none(), _word).map(lambda v: ({"type": "string", "string": v}, v)),
+    st.one_of(st.just((None, None)), _exact_number).map(lambda p: ({"type": "number", "number": p[0]}, p[1])),
+    st.one_of(st.none(), st.booleans()).map(
+        lambda v: ({"type": "boolean", "boolean": v}, None if v is None else "true" if v else "false")
+    ),
+    _date_case.map(lambda p: ({"type": "date", "date": p[0]}, p[1])),
+)
+# Rollup array items are property values themselves (no id): titles, dates, numbers, selects, people.
+_array_item = st.one_of(
+    _rich_case.map(lambda p: ({"type": "title", "title": p[0]}, p[1])),
+    _rich_case.map(lambda p: ({"type": "rich_text", "rich_text": p[0]}, p[1])),
+    _date_case.map(lambda p: ({"type": "date", "date": p[0]}, p[1])),
+    st.one_of(st.just((None, None)), _exact_number).map(lambda p: ({"type": "number", "number": p[0]}, p[1])),
+    _option_case.map(lambda p: ({"type": "select", "select": p[0]}, p[1])),
+    st.lists(_any_user, max_size=3).map(lambda us: ({"type": "people", "people": us}, [u["id"] for u in us])),
+)
+
+
+def _splice(expected: list[object]) -> list[str]:
+    out: list[str] = []
+    for value in expected:
+        if isinstance(value, list):
+            out.extend(value)
+        elif value is not None:
+            out.append(str(value))
+    return out
+
+
+_rollup_case = st.one_of(
+    st.one_of(st.just((None, None)), _exact_number).map(
+        lambda p: ({"type": "number", "number": p[0], "function": "sum"}, p[1])
+    ),
+    _date_case.map(lambda p: ({"type": "date", "date": p[0], "function": "latest_date"}, p[1])),
+    st.lists(_array_item, max_size=6).map(
+        lambda items: (
+            {"type": "array", "array": [i for i, _ in items], "function": "show_original"},
+            _splice([e for _, e in items]),
+        )
+    ),
+    st.just(({"type": "incomplete", "incomplete": {}, "function": "sum"}, None)),
+)
+_minute_z = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
+    lambda dt: dt.strftime("%Y-%m-%dT%H:%M:00.000Z")
+)
+_ANY_TYPE: dict[str, st.SearchStrategy[_Case]] = {
+    "title": _rich_case.map(_value("title")),
+    "rich_text": _rich_case.map(_value("rich_text")),
+    "number": st.one_of(st.just((None, None)), _exact_number).map(_value("number")),
+    "select": _option_case.map(_value("select")),
+    "status": _option_case.map(_value("status")),
+    "multi_select": st.lists(_option_case.filter(lambda p: p[0] is not None), max_size=4)
+    .map(lambda ps: ([o for o, _ in ps], [n for _, n in ps]))
+    .map(_value("multi_select")),
+    "date": _date_case.map(_value("date")),
+    "people": st.lists(_any_user, max_size=4)
+    .map(lambda us: (us, [u["id"] for u in us]))
+    .map(_value("people")),
+    "relation": st.lists(_uuid, max_size=5).map(
+        lambda ids: (
+            {"id": "p", "type": "relation", "relation": [{"id": i} for i in ids], "has_more": False},
+            ids,
+        )
+    ),
+    "files": st.lists(_word, max_size=3)
+    .map(
+        lambda names: (
+            [
+                {"name": n, "type": "external", "external": {"url": f"https://example.com/{i}"}}
+                for i, n in enumerate(names)
+            ],
+            [f"https://example.com/{i}" for i in range(len(names))],
+        )
+    )
+    .map(_value("files")),
+    "checkbox": st.booleans().map(lambda b: (b, "true" if b else "false")).map(_value("checkbox")),
+    "url": st.one_of(st.none(), _word).map(lambda v: (v, v)).map(_value("url")),
+    "email": st.one_of(st.none(), st.emails()).map(lambda v: (v, v)).map(_value("email")),
+    "phone_number": st.one_of(st.none(), _word).map(lambda v: (v, v)).map(_value("phone_number")),
+    "formula": _formula_case.map(_value("formula")),
+    "rollup": _rollup_case.map(_value("rollup")),
+    "unique_id": st.builds(
+        lambda prefix, n: ({"prefix": prefix, "number": n}, f"{prefix}-{n}" if prefix else str(n)),
+        st.one_of(st.none(), st.sampled_from(["PRJ", "BL", "ACT"])),
+        st.integers(1, 10**6),
+    ).map(_value("unique_id")),
+    "created_time": _minute_z.map(lambda v: (v, v)).map(_value("created_time")),
+    "last_edited_time": _minute_z.map(lambda v: (v, v)).map(_value("last_edited_time")),
+    "created_by": _any_user.map(lambda u: (u, u["id"])).map(_value("created_by")),
+    "last_edited_by": _any_user.map(lambda u: (u, u["id"])).map(_value("last_edited_by")),
+    "verification": st.one_of(
+        st.just(({"state": "unverified", "verified_by": None, "date": None}, "unverified")),
+        st.builds(
+            lambda u, d: ({"state": "verified", "verified_by": u, "date": d[0]}, "verified"),
+            _any_user,
+            _date_case,
+        ),
+    ).map(_value("verification")),
+    "place": _place_case.map(_value("place")),
+    "button": st.just(({}, None)).map(_value("button")),
+}
+_any_case = st.one_of(*_ANY_TYPE.values())
+
+
+def test_the_strategies_cover_every_property_type() -> None:
+    assert set(_ANY_TYPE) == {
+        "title", "rich_text", "number", "select", "status", "multi_select", "date", "people", "relation", "files",
+        "checkbox", "url", "email", "phone_number", "formula", "rollup", "unique_id", "created_time",
+        "last_edited_time", "created_by", "last_edited_by", "verification", "place", "button",
+    }  # fmt: skip
+
+
+@given(_any_case)
+def test_every_type_flattens_to_its_expected_value(case: _Case) -> None:
+    prop, expected = case
+    flat = flatten_property(prop)
+    assert flat == expected
+    if isinstance(flat, list):
+        assert all(isinstance(v, str) for v in flat)
+    else:
+        assert flat is None or isinstance(flat, str)
+
+
+@given(st.dictionaries(_word, _any_case, max_size=10))
+def test_nulls_stay_null_and_lists_stay_lists(cases: dict[str, _Case]) -> None:
+    props = {name: prop for name, (prop, _) in cases.items()}
+    scalars, lists = flatten_properties(props)
+    for name, (prop, expected) in cases.items():
+        if prop["type"] in LIST_PROPERTY_TYPES or (
+            prop["type"] == "rollup" and prop["rollup"]["type"] == "array"  # type: ignore[index]
+        ):
+            assert lists[name] == expected and name not in scalars
+        else:
+            assert scalars[name] == expected and name not in lists
+            if expected is None:
+                assert scalars[name] is None  # NULL, never the text "None"

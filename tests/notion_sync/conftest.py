@@ -63,7 +63,7 @@ class Pipeline:
 
     def materialize_bronze(
         self, names: list[str] | None = None, *, full_sync: bool = False, dry_run: bool = False,
-        lakehouse: LocalLakehouse | None = None,
+        lakehouse: LocalLakehouse | None = None, instance: dg.DagsterInstance | None = None, **config: Any,
     ) -> dg.ExecuteInProcessResult:  # fmt: skip
         names = names or self.mapping.names
         asset = build_notion_raw_pages(self.mapping)
@@ -76,20 +76,31 @@ class Pipeline:
                 "dagster/asset_partition_range_end": names[-1],
             },
             run_config={
-                "ops": {"bronze__notion_raw_pages": {"config": {"full_sync": full_sync, "dry_run": dry_run}}}
+                "ops": {
+                    "bronze__notion_raw_pages": {
+                        "config": {"full_sync": full_sync, "dry_run": dry_run, **config}
+                    }
+                }
             },
+            instance=instance,
             raise_on_error=False,
         )
 
     def sync(
-        self, names: list[str] | None = None, *, lakehouse: LocalLakehouse | None = None, **options: Any
+        self,
+        names: list[str] | None = None,
+        *,
+        lakehouse: LocalLakehouse | None = None,
+        resource: NotionResource | None = None,
+        **options: Any,
     ) -> SyncReport:
         """The sync engine alone (no Dagster run): fast enough for property-based tests."""
         names = names or self.mapping.names
+        notion = resource or self.resource
 
         async def run() -> SyncReport:
-            async with self.resource.client() as client:
-                ids = await self.resource.resolve_database_ids(client, self.mapping, names)
+            async with notion.client() as client:
+                ids = await notion.resolve_database_ids(client, self.mapping, names)
                 return await NotionBronzeSync(
                     client, lakehouse or self.lakehouse, ids, run_id=uuid.uuid4().hex, **options
                 ).run()

@@ -10,6 +10,16 @@ import pytest
 
 from ppm_sandbox import SandboxServer
 
+#: The annotations of plain text in every rich-text item Notion sends (written independently of the sandbox).
+ANNOTATIONS = {
+    "bold": False,
+    "italic": False,
+    "strikethrough": False,
+    "underline": False,
+    "code": False,
+    "color": "default",
+}
+
 QueryAll = Callable[..., list[dict[str, Any]]]
 
 

@@ -80,10 +80,10 @@ def test_patch_page_through_the_api(clean_sandbox: SandboxServer, api: httpx.Cli
     assert props["Budget Total"]["number"] == 99000
     assert props["Status"]["select"]["name"] == "Completed"
     assert props["Name"]["title"][0]["plain_text"] == "Renamed project"
-    assert props["Start Date"]["date"] == {
+    assert props["Start Date"]["date"] == {  # Notion folds the written time zone into the offset
         "start": "2026-01-15T09:00:00.000+08:00",
         "end": None,
-        "time_zone": "Asia/Manila",
+        "time_zone": None,
     }
     assert response.json()["last_edited_by"]["id"] == clean_sandbox.notion.model.bot.id
     by_name = api.post(
