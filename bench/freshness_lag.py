@@ -138,13 +138,15 @@ def first(events: Sequence[tuple[float, str, str | None, Any]], kind: dg.Dagster
     return next((stamp for stamp, value, _, _ in events if value == kind.value), None)
 
 
-def silver_write(events: Sequence[tuple[float, str, str | None, Any]]) -> tuple[float | None, str | None]:
-    """When the run materialized the silver table, and in which step."""
+def silver_write(
+    events: Sequence[tuple[float, str, str | None, Any]], table: dg.AssetKey = SILVER_KEY
+) -> tuple[float | None, str | None]:
+    """When the run materialized the silver table (or `table`), and in which step."""
     return next(
         (
             (stamp, step)
             for stamp, value, step, key in events
-            if value == dg.DagsterEventType.ASSET_MATERIALIZATION.value and key == SILVER_KEY
+            if value == dg.DagsterEventType.ASSET_MATERIALIZATION.value and key == table
         ),
         (None, None),
     )
@@ -220,13 +222,14 @@ def check_alive(daemon: subprocess.Popen[bytes], log_path: Path) -> None:
         raise BenchError(f"dagster-daemon exited with code {daemon.returncode}:\n{tail(log_path)}")
 
 
-def initial_sync(sandbox: SandboxProcess, env: Mapping[str, str]) -> float:
-    """`ppm sync` with the rate limit lifted on both sides (setup, not measured); its wall time."""
+def initial_sync(sandbox: SandboxProcess, env: Mapping[str, str], command: str = "sync") -> float:
+    """`ppm sync` (or another `ppm` command) with the rate limit lifted on both sides (setup, not measured);
+    its wall time."""
     sandbox.set_faults(rate="unlimited")
     started = time.monotonic()
     try:
         result = subprocess.run(
-            [str(BIN / "ppm"), "sync"],
+            [str(BIN / "ppm"), command],
             env={**env, "NOTION_RATE_LIMIT_RPS": "500", "NOTION_RATE_LIMIT_BURST": "100"},
             cwd=project_root(),
             capture_output=True,
@@ -236,7 +239,7 @@ def initial_sync(sandbox: SandboxProcess, env: Mapping[str, str]) -> float:
     finally:
         sandbox.reset_faults()  # back to the start-up spec: 3 requests/s
     if result.returncode != 0:
-        raise BenchError(f"ppm sync failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise BenchError(f"ppm {command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return time.monotonic() - started
 
 
@@ -331,11 +334,13 @@ def wait_visible(
         time.sleep(0.5)
 
 
-def writer_run(instance: dg.DagsterInstance, records: Sequence[dg.RunRecord]) -> dg.RunRecord | None:
-    """The run since the edit that materialized the silver table first."""
+def writer_run(
+    instance: dg.DagsterInstance, records: Sequence[dg.RunRecord], table: dg.AssetKey = SILVER_KEY
+) -> dg.RunRecord | None:
+    """The run since the edit that materialized the silver table (or `table`) first."""
     best: tuple[float, dg.RunRecord] | None = None
     for record in records:
-        stamp, _ = silver_write(run_events(instance, record.dagster_run.run_id))
+        stamp, _ = silver_write(run_events(instance, record.dagster_run.run_id), table)
         if stamp is not None and (best is None or stamp < best[0]):
             best = (stamp, record)
     return best[1] if best else None
@@ -351,8 +356,10 @@ def wait_run_end(instance: dg.DagsterInstance, run_id: str, timeout_s: float) ->
     log(f"run {run_id} still in progress after {timeout_s:.0f} s; reporting it unfinished")
 
 
-def breakdown(instance: dg.DagsterInstance, t0: float, visible: float) -> dict[str, Any]:
-    """Where the lag went, from the instance: the tick, the run that wrote silver, its steps."""
+def breakdown(
+    instance: dg.DagsterInstance, t0: float, visible: float, table: dg.AssetKey = SILVER_KEY
+) -> dict[str, Any]:
+    """Where the lag went, from the instance: the tick, the run that wrote silver (or `table`), its steps."""
     records = run_records(instance, t0 - 1)
     runs = [
         {
@@ -365,7 +372,7 @@ def breakdown(instance: dg.DagsterInstance, t0: float, visible: float) -> dict[s
         for record in records
     ]
     result: dict[str, Any] = {"runs_launched": len(records), "runs": runs}
-    writer = writer_run(instance, records)
+    writer = writer_run(instance, records, table)
     if writer is None:
         return result
     run_id = writer.dagster_run.run_id
@@ -376,7 +383,7 @@ def breakdown(instance: dg.DagsterInstance, t0: float, visible: float) -> dict[s
     enqueued = first(events, dg.DagsterEventType.RUN_ENQUEUED)
     starting = first(events, dg.DagsterEventType.RUN_STARTING)  # the queue let it go, the launcher took it
     started = first(events, dg.DagsterEventType.RUN_START) or end.start_time
-    written, writer_step = silver_write(events)
+    written, writer_step = silver_write(events, table)
     steps = steps_of(events)
     chain = critical_path(steps, writer_step)
     tick_start = tick.timestamp if tick else None
@@ -439,18 +446,25 @@ def instance_at(home: Path) -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
-    from ppm_assets.definitions import defs
+@dataclass(frozen=True)
+class Setup:
+    """A production-like setting under a temporary root: the sandbox, the environment of every child process."""
 
-    notion_change_sensor = defs.resolve_sensor_def(SENSOR)
+    sandbox: SandboxProcess
+    env: dict[str, str]
+    home: Path
+    lakehouse: LocalLakehouse
+    daemon_log: Path
 
+
+@contextlib.contextmanager
+def production_like(args: argparse.Namespace, root: Path) -> Iterator[Setup]:
+    """The Notion sandbox at 3 requests/s, a fresh DAGSTER_HOME (the repository's dagster.yaml), a lakehouse."""
     home = root / "dagster_home"
     home.mkdir()
     shutil.copyfile(project_root() / "dagster.yaml", home / "dagster.yaml")
     lakehouse_dir = root / "lakehouse"
     log_dir = Path(args.log_dir).resolve() if args.log_dir else root / "logs"
-    daemon_log = log_dir / "dagster-daemon.log"
-
     with SandboxProcess(rate=3.0, anchor="today") as sandbox:
         log(f"sandbox at {sandbox.url}; DAGSTER_HOME={home}")
         env = {
@@ -460,15 +474,30 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "PPM_SANDBOX_URL": sandbox.url,
             "PYTHONUNBUFFERED": "1",
         }
-        sync_s = initial_sync(sandbox, env)
+        yield Setup(
+            sandbox, env, home, LocalLakehouse(root=str(lakehouse_dir)), log_dir / "dagster-daemon.log"
+        )
+
+
+@contextlib.contextmanager
+def daemon_running(setup: Setup) -> Iterator[tuple[subprocess.Popen[bytes], dg.DagsterInstance]]:
+    """`dagster-daemon run` on the repository's workspace, and the instance it uses."""
+    daemon_args = [str(BIN / "dagster-daemon"), "run", "-w", str(project_root() / "workspace.yaml")]
+    with background(daemon_args, setup.env, setup.daemon_log) as daemon, instance_at(setup.home) as instance:
+        log(f"dagster-daemon started (pid {daemon.pid}, log {setup.daemon_log})")
+        yield daemon, instance
+
+
+def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
+    from ppm_assets.definitions import defs
+
+    notion_change_sensor = defs.resolve_sensor_def(SENSOR)
+
+    with production_like(args, root) as setup:
+        sandbox, lakehouse, daemon_log = setup.sandbox, setup.lakehouse, setup.daemon_log
+        sync_s = initial_sync(sandbox, setup.env)
         log(f"initial ppm sync done in {sync_s:.1f} s")
-        lakehouse = LocalLakehouse(root=str(lakehouse_dir))
-        daemon_args = [str(BIN / "dagster-daemon"), "run", "-w", str(project_root() / "workspace.yaml")]
-        with (
-            background(daemon_args, env, daemon_log) as daemon,
-            instance_at(home) as instance,
-        ):
-            log(f"dagster-daemon started (pid {daemon.pid}, log {daemon_log})")
+        with daemon_running(setup) as (daemon, instance):
             daemon_started = time.time()
             wait_until_quiet(instance, daemon, daemon_log, settle_s=args.settle, timeout_s=args.setup_timeout)
             setup_runs = run_records(instance)
@@ -517,26 +546,34 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the edit to reach silver")
+def daemon_arguments(parser: argparse.ArgumentParser, *, waited_for: str) -> argparse.ArgumentParser:
+    """The options both daemon benches take."""
+    parser.add_argument("--timeout", type=float, default=600.0, help=f"seconds for {waited_for}")
     parser.add_argument("--setup-timeout", type=float, default=600.0, help="seconds for the first runs")
-    parser.add_argument("--settle", type=float, default=5.0, help="quiet seconds before the edit")
-    parser.add_argument("--drain", type=float, default=180.0, help="seconds to wait for the writer run's end")
+    parser.add_argument("--settle", type=float, default=5.0, help="quiet seconds before the change")
+    parser.add_argument("--drain", type=float, default=180.0, help="seconds to wait for the runs' end")
     parser.add_argument("--log-dir", help="keep the daemon's log here (default: a temporary directory)")
-    args = parser.parse_args()
+    return parser
+
+
+def run_bench(name: str, doc: str | None, waited_for: str, measure_in: Any) -> None:
+    """Parse the options, run `measure_in(args, temporary root)`, print its JSON; exit 1 on a BenchError."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args = daemon_arguments(parser, waited_for=waited_for).parse_args()
     # SIGTERM unwinds like Ctrl-C, so the daemon and the sandbox are stopped on the way out.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        with tempfile.TemporaryDirectory(prefix="ppm-freshness-") as root:
-            result = measure(args, Path(root))
+        with tempfile.TemporaryDirectory(prefix=f"ppm-{name}-") as root:
+            result = measure_in(args, Path(root))
     except BenchError as error:
-        print(f"freshness_lag: {error}", file=sys.stderr)
+        print(f"{name}: {error}", file=sys.stderr)
         sys.exit(1)
     print(json.dumps(result))
+
+
+def main() -> None:
+    run_bench("freshness_lag", __doc__, "the edit to reach silver", measure)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,20 @@ def sync(full_sync: bool, dry_run: bool) -> None:
 @click.argument("name")
 @click.option("--full-sync", is_flag=True, help="Ignore the watermark; reconcile trashed/deleted pages.")
 @click.option("--dry-run", is_flag=True, help="Fetch and validate; write nothing.")
-def sync_database(name: str, full_sync: bool, dry_run: bool) -> None:
+@click.option(
+    "--page-id",
+    "page_ids",
+    multiple=True,
+    help="Also retrieve this page and store its fate (trashed, deleted, moved, changed); repeatable.",
+)
+@click.option(
+    "--list-pages",
+    is_flag=True,
+    help="List every live page id and tombstone what bronze holds but Notion lost.",
+)
+def sync_database(
+    name: str, full_sync: bool, dry_run: bool, page_ids: tuple[str, ...], list_pages: bool
+) -> None:
     """Sync one Notion database (a name of config/notion_mapping.yaml) and rebuild its silver table."""
     from ppm_assets.tables import NOTION_RAW_PAGES, notion_silver_table
     from ppm_resources.notion.mapping import MappingError, load_notion_mapping
@@ -121,7 +134,14 @@ def sync_database(name: str, full_sync: bool, dry_run: bool) -> None:
         f"{'full' if full_sync else 'incremental'} sync of {name}{' (dry run)' if dry_run else ''}",
         f'key:"{NOTION_RAW_PAGES.path}" or key:"{silver.path}"',
         partition=name,
-        op_config={BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run}},
+        op_config={
+            BRONZE_OP: {
+                "full_sync": full_sync,
+                "dry_run": dry_run,
+                "page_ids": list(page_ids),
+                "list_pages": list_pages,
+            }
+        },
         tags={"ppm/trigger": "cli"},
     )
 

@@ -51,7 +51,7 @@ def tombstones_written(instance: dg.DagsterInstance, run_id: str) -> int:
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[notion_sync_job, notion_full_resync_job],
     request_jobs=[gold_hourly_job, budget_vs_actual_job],
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=10,  # it only reads the finished run's events: cheap, and gold waits on it
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After a Notion sync that tombstoned pages (trashed, deleted, moved), rebuild every gold table "
     "at once: hourly gold, and every month of gold/budget_vs_actual.",

@@ -99,6 +99,22 @@ def test_sync_commands_run_the_assets_and_record_runs(materialized):
     assert "no Notion database 'invoices' in config/notion_mapping.yaml; known: programs" in unknown.stderr
 
 
+def test_sync_database_records_the_fate_of_named_and_vanished_pages(materialized, clean_sandbox, tmp_path):
+    """`--page-id` and `--list-pages`: what on-call runs when a trashed page is still in silver."""
+    env = {**materialized, "PPM_LAKEHOUSE_DIR": str(tmp_path / "lakehouse")}
+    assert run_ppm(env, "sync-database", "risks").returncode == 0
+    trashed, deleted = (page["id"] for page in clean_sandbox.notion.truth("risks")[:2])
+    clean_sandbox.notion.trash_page(trashed)
+    clean_sandbox.notion.delete_page(deleted)
+    named = run_ppm(env, "sync-database", "risks", "--page-id", trashed)
+    assert named.returncode == 0, named.stderr
+    listed = run_ppm(env, "sync-database", "risks", "--list-pages")
+    assert listed.returncode == 0, listed.stderr
+    lakehouse = LocalLakehouse(root=env["PPM_LAKEHOUSE_DIR"])
+    archived = lakehouse.query("SELECT page_id FROM silver.risks WHERE is_archived").column("page_id")
+    assert sorted(archived.to_pylist()) == sorted([trashed, deleted])
+
+
 def test_health_checks_every_database(materialized):
     result = run_ppm(materialized, "health")
     assert result.returncode == 0, result.stderr
