@@ -25,8 +25,7 @@ from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion import NotionClient
 from ppm_resources.settings import NotionSettings
 from ppm_sandbox import FaultSpec, SandboxConfig, SandboxServer
-from ppm_sensors.notion.change_sensor import CYCLE
-from ppm_sensors.notion.deletions import listing_interval
+from ppm_sensors.notion.deletions import CYCLE, listing_interval
 
 QUERY = "POST /notion/v1/databases/{id}/query"
 

@@ -29,14 +29,14 @@ class NotionSyncConfig(dg.Config):
     batch_rows: int = Field(default=5_000, ge=1, description="Rows per Delta commit (bounds memory).")
     page_ids: list[str] = Field(
         default_factory=list,
-        description="Pages to check one by one after the scan (the change sensor fills this in with pages its id "
+        description="Pages to check one by one after the scan (the deletion sensor fills this in with pages its id "
         "listing no longer finds; webhooks with pages that changed): each is retrieved and stored as it is now - a "
         "new version, trashed, deleted, or moved to another database. Ids outside the synced databases are ignored.",
     )
     list_pages: bool = Field(
         default=False,
         description="After the scan, list every live page id of each database (100 per request, title only) and "
-        "check the pages bronze holds that are no longer listed: deletions without a full sync (the change sensor "
+        "check the pages bronze holds that are no longer listed: deletions without a full sync (the deletion sensor "
         "asks for this for databases too large to list within its tick).",
     )
 

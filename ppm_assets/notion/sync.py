@@ -251,7 +251,7 @@ class NotionBronzeSync:
             for name in names:
                 listed = await self.client.list_page_ids(self.database_ids[name])
                 await self._check_pages(reports, state, state.live_ids[name] - listed, "id listing")
-        await self._check_pages(reports, state, self.page_ids, "named by the change sensor or a webhook")
+        await self._check_pages(reports, state, self.page_ids, "named by the deletion sensor or a webhook")
         await self._flush()
         for name, report in reports.items():
             report.watermark_after = (

@@ -34,7 +34,7 @@ class NotionResource(dg.ConfigurableResource):
         default=0.25,
         gt=0,
         le=1,
-        description="Share of rate_limit_rps the change sensor's page-id listings (deletion detection) may spend.",
+        description="Share of rate_limit_rps the deletion sensor's page-id listings (deletion detection) may spend.",
     )
     database_ids: dict[str, str] = Field(default_factory=dict)
     lookup_by_title: bool = Field(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -11,7 +10,6 @@ import pytest
 
 from ppm_assets.definitions import defs
 from ppm_assets.partitions import RANGE_END, RANGE_START
-from ppm_resources.lakehouse import Lakehouse, LocalLakehouse
 from ppm_resources.notion.mapping import load_notion_mapping
 from ppm_resources.notion.resource import NotionResource
 from ppm_sandbox import SandboxServer
@@ -26,14 +24,10 @@ notion_change_sensor = build_notion_change_sensor(load_notion_mapping())
 
 
 def _evaluate(
-    notion: NotionResource, cursor: str | None, lakehouse: Lakehouse | None = None
+    notion: NotionResource, cursor: str | None
 ) -> tuple[list[dg.RunRequest], dg.SkipReason | None, str | None]:
-    """One tick; without a lakehouse, an empty one (no silver yet: nothing to list against)."""
-    lakehouse = lakehouse or LocalLakehouse(root=tempfile.mkdtemp(prefix="ppm-empty-lakehouse-"))
     context = dg.build_sensor_context(
-        resources={"notion": notion, "lakehouse": lakehouse},
-        cursor=cursor,
-        repository_def=defs.get_repository_def(),
+        resources={"notion": notion}, cursor=cursor, repository_def=defs.get_repository_def()
     )
     result = notion_change_sensor.evaluate_tick(context)
     skip = result.skip_message

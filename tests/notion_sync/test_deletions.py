@@ -14,11 +14,10 @@ import dagster as dg
 import pytest
 
 from ppm_assets.definitions import defs
-from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion.errors import NotionNotFoundError
 from ppm_resources.notion.resource import NotionResource
 from ppm_sensors.gold_hourly import gold_after_notion_deletions
-from ppm_sensors.notion.change_sensor import DELETION_TRIGGER, build_notion_change_sensor, parse_cursor
+from ppm_sensors.notion.deletions import TRIGGER, build_notion_deletion_sensor, parse_listing_cursor
 from ppm_sensors.notion.jobs import BRONZE_OP
 
 from .conftest import Pipeline
@@ -27,7 +26,7 @@ from .conftest import Pipeline
 def _tick(
     pipeline: Pipeline, cursor: str | None, notion: NotionResource | None = None
 ) -> tuple[list[dg.RunRequest], str | None, str | None]:
-    sensor = build_notion_change_sensor(pipeline.mapping)
+    sensor = build_notion_deletion_sensor(pipeline.mapping)
     context = dg.build_sensor_context(
         resources={"notion": notion or pipeline.resource, "lakehouse": pipeline.lakehouse},
         cursor=cursor,
@@ -39,7 +38,7 @@ def _tick(
 
 def _listing_due(cursor: str | None) -> str:
     """The cursor one listing interval later (the sensor lists at most once per 30-s cycle)."""
-    state = parse_cursor(cursor)
+    state = parse_listing_cursor(cursor)
     state.listed_at = {name: at - timedelta(seconds=30) for name, at in state.listed_at.items()}
     return state.dumps()
 
@@ -55,9 +54,12 @@ def _synced(pipeline: Pipeline) -> str | None:
     """Bronze and silver built, and the sensor's first tick done (it lists every database once)."""
     pipeline.sync()
     pipeline.build_silver()
-    requests, _, cursor = _tick(pipeline, None)
-    assert [r.tags["ppm/trigger"] for r in requests] == ["notion_change"]  # nothing vanished yet
-    assert set(parse_cursor(cursor).listed_at) == set(pipeline.mapping.names)
+    requests, skip, cursor = _tick(pipeline, None)
+    assert requests == [] and skip is not None and "no page vanished" in skip
+    assert set(parse_listing_cursor(cursor).listed_at) == set(pipeline.mapping.names)
+    assert parse_listing_cursor(cursor).pages["budget_lines"] == len(
+        pipeline.sandbox.notion.truth("budget_lines")
+    )
     return cursor
 
 
@@ -71,7 +73,7 @@ def test_a_trashed_page_leaves_silver_after_one_tick_and_one_run(pipeline: Pipel
     assert skip is None
     [request] = requests
     assert request.partition_key == "risks"
-    assert request.tags["ppm/trigger"] == DELETION_TRIGGER
+    assert request.tags["ppm/trigger"] == TRIGGER
     assert request.run_config["ops"][BRONZE_OP]["config"] == {"page_ids": [trashed]}
     again, _, _ = _tick(pipeline, _listing_due(cursor))
     assert [r.run_key for r in again] == [request.run_key]  # the same deletion, the same run key: one run
@@ -162,8 +164,9 @@ def test_an_unshared_database_fails_loudly_and_tombstones_nothing(pipeline: Pipe
     store.unshare(store.database("risks").id)
 
     requests, _, _ = _tick(pipeline, _listing_due(cursor), configured)
-    # The probe and the listing of risks fail (logged); risks gets no deletion run, only its heartbeat later.
-    assert all(r.tags["ppm/trigger"] != DELETION_TRIGGER for r in requests)
+    # The listing of risks fails (logged, and the change sensor's probe and heartbeat sync fail loudly too):
+    # no deletion run, and the listing is retried next tick.
+    assert requests == []
     risks_id = store.database("risks").id
     with pytest.raises(NotionNotFoundError, match=risks_id):
         pipeline.sync(["risks"], resource=configured, page_ids=page_ids)
@@ -244,9 +247,30 @@ def test_listing_spends_at_most_its_share_of_the_rate_limit() -> None:
         listing_interval(demo, demo, share=0, rate_limit_rps=3, cycle=cycle)
 
 
-def test_unreadable_lakehouse_listing_state_is_harmless() -> None:
-    """Old cursors (before listings) parse: every database is simply due for its first listing."""
-    old = '{"newest_edit": {"risks": "x"}, "requested_at": {}}'
-    state = parse_cursor(old)
+@pytest.mark.parametrize(
+    "cursor", [None, "", "not json", "[1]", '{"listed_at": {"risks": 3}, "pages": {"x": "y"}}']
+)
+def test_an_unreadable_cursor_lists_every_database_again(cursor: str | None) -> None:
+    state = parse_listing_cursor(cursor)
     assert state.listed_at == {} and state.pages == {}
-    assert LocalLakehouse(root=tempfile.mkdtemp()).exists("silver.risks") is False
+
+
+def test_nothing_is_listed_before_silver_exists(pipeline: Pipeline) -> None:
+    requests, skip, _ = _tick(pipeline, None)
+    assert requests == [] and skip is not None and "no database due" in skip
+    assert pipeline.query_requests() == 0
+
+
+def test_a_database_too_large_for_a_tick_is_listed_by_its_run(pipeline: Pipeline) -> None:
+    pipeline.sync()
+    pipeline.build_silver()
+    huge = pipeline.mapping.database("budget_lines").silver_table_name
+    extra = ", ".join(f"('00000000-0000-4000-8000-{n:012d}')" for n in range(4_600))
+    pipeline.lakehouse.replace(
+        huge,
+        f"SELECT page_id, false AS is_archived FROM {huge} UNION ALL SELECT * FROM (VALUES {extra}) AS t(page_id), (SELECT false)",
+    )
+    requests, _, cursor = _tick(pipeline, None)
+    [request] = [r for r in requests if r.partition_key == "budget_lines"]
+    assert request.run_config["ops"][BRONZE_OP]["config"] == {"list_pages": True}
+    assert parse_listing_cursor(cursor).pages["budget_lines"] > 4_500
