@@ -11,9 +11,10 @@ import ppm_checks
 import ppm_sensors
 from ppm_assets import control_room, finance, notion, quality
 from ppm_assets.policies import apply_policies
-from ppm_resources import build_resources, load_settings
+from ppm_resources import build_resources, load_settings, prepare_process
 from ppm_resources.notion.mapping import load_notion_mapping
 
+prepare_process()  # `.env` into the environment (for dg.EnvVar); secrets scrubbed from every log record
 mapping = load_notion_mapping()
 
 assets = dg.Definitions.merge(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -13,11 +14,15 @@ import click
 
 from ppm_cli.instance import ensure_dagster_home
 from ppm_cli.materialize import MaterializeSummary
+from ppm_cli.terminal import printable, printable_lines
+from ppm_cli.webhooks import serve_webhooks
+from ppm_resources.secrets import scrub
 from ppm_sensors.notion.jobs import BRONZE_OP, NOTION_SELECTION_TEXT
 
 
 def _fail(message: str) -> None:
-    click.secho(message, fg="red", err=True)
+    # errors quote what libraries rejected: tokens too, and page content (control characters escaped)
+    click.secho(printable_lines(scrub(message)), fg="red", err=True)
     sys.exit(1)
 
 
@@ -33,6 +38,9 @@ def _lakehouse() -> Any:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Finance PPM lakehouse on Dagster."""
+    from ppm_resources import prepare_process
+
+    prepare_process()  # `.env` honoured by whatever reads the environment (dg.EnvVar); logs scrubbed
 
 
 def _run(
@@ -51,6 +59,7 @@ def _run(
 
     defs = _load_defs()
     with dg.DagsterInstance.get() as instance:
+        _release_dead_runs(instance)
         click.echo(f"{description} (instance {home}) ...")
         try:
             summary = materialize_all(
@@ -59,6 +68,19 @@ def _run(
         except ValueError as error:
             _fail(str(error))
     _report(summary)
+
+
+def _release_dead_runs(instance: Any) -> None:
+    """Before anything else: runs of `ppm` processes that died are marked failed and their pool slots freed,
+    so this command (and the sensors' runs) never wait for a slot nobody will give back."""
+    from ppm_resources.run_liveness import PID_TAG, release_dead_runs
+
+    for run in release_dead_runs(instance):
+        click.echo(
+            f"run {run.run_id} ({run.job_name}) was left in flight by a ppm process that died "
+            f"(pid {run.tags.get(PID_TAG)}): marked failed, its pool slots freed",
+            err=True,
+        )
 
 
 def _load_defs() -> Any:
@@ -79,7 +101,7 @@ def _report(summary: MaterializeSummary) -> None:
         f" ({summary.checks_failed_warn} of them WARN)"
     )
     for error in summary.errors:
-        click.secho(f"  {error}", fg="red", err=True)
+        click.secho(f"  {printable_lines(scrub(error))}", fg="red", err=True)
     if not summary.success:
         _fail("run failed: open it in the Dagster UI (Runs) or see the log above")
 
@@ -91,15 +113,25 @@ def materialize(select: str | None) -> None:
     _run(f"materializing {select or 'all assets'}", select)
 
 
+_ALLOW_MASS_DELETE = click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Tombstone pages even when most of a database vanished at once (NOTION_MASS_DELETE_SHARE).",
+)
+
+
 @main.command()
 @click.option("--full-sync", is_flag=True, help="Ignore watermarks; reconcile trashed/deleted pages.")
 @click.option("--dry-run", is_flag=True, help="Fetch and validate; write nothing.")
-def sync(full_sync: bool, dry_run: bool) -> None:
+@_ALLOW_MASS_DELETE
+def sync(full_sync: bool, dry_run: bool, allow_mass_delete: bool) -> None:
     """Sync every Notion database into bronze, then rebuild the silver Notion tables."""
     _run(
         f"{'full' if full_sync else 'incremental'} sync of every Notion database{' (dry run)' if dry_run else ''}",
         NOTION_SELECTION_TEXT,
-        op_config={BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run}},
+        op_config={
+            BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run, "allow_mass_delete": allow_mass_delete}
+        },
         tags={"ppm/trigger": "cli"},
     )
 
@@ -114,16 +146,22 @@ def sync(full_sync: bool, dry_run: bool) -> None:
     multiple=True,
     help="Also retrieve this page and store its fate (trashed, deleted, moved, changed); repeatable.",
 )
+@_ALLOW_MASS_DELETE
 @click.option(
     "--list-pages",
     is_flag=True,
     help="List every live page id and tombstone what bronze holds but Notion lost.",
 )
 def sync_database(
-    name: str, full_sync: bool, dry_run: bool, page_ids: tuple[str, ...], list_pages: bool
+    name: str,
+    full_sync: bool,
+    dry_run: bool,
+    page_ids: tuple[str, ...],
+    allow_mass_delete: bool,
+    list_pages: bool,
 ) -> None:
     """Sync one Notion database (a name of config/notion_mapping.yaml) and rebuild its silver table."""
-    from ppm_assets.tables import NOTION_RAW_PAGES, notion_silver_table
+    from ppm_assets.tables import NOTION_RAW_PAGES, NOTION_SYNC_WATERMARKS, notion_silver_table
     from ppm_resources.notion.mapping import MappingError, load_notion_mapping
 
     try:
@@ -132,7 +170,8 @@ def sync_database(
         _fail(str(error).strip('"'))
     _run(
         f"{'full' if full_sync else 'incremental'} sync of {name}{' (dry run)' if dry_run else ''}",
-        f'key:"{NOTION_RAW_PAGES.path}" or key:"{silver.path}"',
+        # The watermarks table too: left out, it went stale after every `ppm sync-database`.
+        f'key:"{NOTION_RAW_PAGES.path}" or key:"{NOTION_SYNC_WATERMARKS.path}" or key:"{silver.path}"',
         partition=name,
         op_config={
             BRONZE_OP: {
@@ -140,6 +179,7 @@ def sync_database(
                 "dry_run": dry_run,
                 "page_ids": list(page_ids),
                 "list_pages": list_pages,
+                "allow_mass_delete": allow_mass_delete,
             }
         },
         tags={"ppm/trigger": "cli"},
@@ -194,6 +234,8 @@ def health() -> None:
     """Check settings, Notion credentials and database access, and the lakehouse; exit 1 on a problem."""
     import asyncio
 
+    from dagster import DagsterInvalidConfigError
+
     from ppm_resources import SettingsError, build_resources, load_settings
     from ppm_resources.notion import NotionError
     from ppm_resources.notion.mapping import load_notion_mapping
@@ -205,12 +247,23 @@ def health() -> None:
         _fail(str(error))
     target = "sandbox" if settings.notion_uses_sandbox else "Notion"
     click.echo(f"settings: ok (PPM_ENV={settings.ppm.env}, {target} at {settings.notion_base_url})")
-    notion = resources["notion"].process_config_and_initialize()  # resolves EnvVar("NOTION_TOKEN")
+    try:
+        notion = resources["notion"].process_config_and_initialize()  # resolves EnvVar("NOTION_TOKEN")
+    except DagsterInvalidConfigError as error:
+        _fail(f"settings: {_config_problem(error)}")
     mapping = load_notion_mapping()
 
     async def check_databases() -> list[str]:
         problems = []
-        async with notion.client(max_retries=2, breaker_failure_threshold=100) as client:
+        # An interactive check: a long Retry-After or a retry storm answers within seconds, naming the setting.
+        async with notion.client(
+            max_retries=2,
+            breaker_failure_threshold=100,
+            max_retry_after_s=10.0,
+            deadline_s=30.0,
+            max_retry_after_name="ppm health's limit",
+            deadline_name="ppm health's deadline (s)",
+        ) as client:
             try:
                 ids = await notion.resolve_database_ids(client, mapping, mapping.names)
             except NotionError as error:
@@ -237,6 +290,16 @@ def health() -> None:
         _fail("\n".join(problems))
 
 
+def _config_problem(error: Exception) -> str:
+    """One line for a resource configuration error (Dagster's message carries a stack trace)."""
+    text = str(error)
+    unset = re.search(r'environment variable "(\w+)" which is not set', text)
+    if unset:
+        return f"{unset[1]} is not set: set it in the environment or in .env (in the working directory)"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("Error ")), lines[0] if lines else repr(error))
+
+
 @main.command()
 @click.option("--problems", is_flag=True, help="Only failures, errors, and scheduled jobs that never ran.")
 def status(problems: bool) -> None:
@@ -248,6 +311,7 @@ def status(problems: bool) -> None:
 
     defs = _load_defs()
     with dg.DagsterInstance.get() as instance:
+        _release_dead_runs(instance)
         rows = collect_status(instance, defs.get_repository_def())
     if problems:  # failed runs and steps, assets skipped after a failure, schedule/sensor errors
         rows = [r for r in rows if r.error or r.status == "FAILURE"]
@@ -279,6 +343,7 @@ def run_job(name: str, partition: str | None) -> None:
 
     defs = _load_defs()
     with dg.DagsterInstance.get() as instance:
+        _release_dead_runs(instance)
         click.echo(f"running job {name}{f' ({partition})' if partition else ''} (instance {home}) ...")
         try:
             summary = run_job_in_process(defs, instance, name, partition=partition)
@@ -299,6 +364,7 @@ def reexecute(run_id: str) -> None:
 
     _load_defs()  # a broken code location fails here with its message
     with dg.DagsterInstance.get() as instance:
+        _release_dead_runs(instance)
         click.echo(f"re-executing run {run_id} from failure (instance {home}) ...")
         try:
             summary = reexecute_from_failure(instance, run_id)
@@ -331,6 +397,7 @@ def backfill(asset: str, partitions: tuple[str, ...]) -> None:
             f"no asset {asset!r}; assets are: {', '.join(sorted(k.to_user_string() for k in asset_graph.get_all_asset_keys()))}"
         )
     with dg.DagsterInstance.get() as instance:
+        _release_dead_runs(instance)
         try:
             chosen = list(partitions) or failed_and_missing_partitions(instance, asset_graph, key)
             if not chosen:
@@ -361,7 +428,8 @@ def query(sql: str, limit: int, as_json: bool) -> None:
     rows = result.slice(0, limit).to_pylist()
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, default=str))
+            # ASCII-only JSON escapes every control and bidi character of page content (as \uXXXX).
+            click.echo(json.dumps(row, default=str, ensure_ascii=True))
     else:
         click.echo(format_table(rows) if rows else "(no rows)")
     click.echo(
@@ -372,8 +440,8 @@ def query(sql: str, limit: int, as_json: bool) -> None:
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """Rows as aligned text columns (None printed empty)."""
-    columns = list(rows[0])
-    cells = [[("" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+    columns = [printable(str(c)) for c in rows[0]]  # cells hold page content: control characters escaped
+    cells = [[("" if v is None else printable(str(v))) for v in row.values()] for row in rows]
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells]
@@ -399,11 +467,21 @@ def lakehouse() -> None:
 
 @lakehouse.command("tables")
 def lakehouse_tables() -> None:
-    """List tables with version and row count."""
+    """List tables with version and row count; mark damaged ones (and exit 1)."""
+    from ppm_resources.lakehouse.errors import DamagedTableError
+
     engine = _lakehouse()
+    damaged = []
     for table in engine.tables():
-        info = engine.info(table)
+        try:
+            info = engine.info(table)
+        except DamagedTableError as error:  # one damaged table must not hide the others
+            damaged.append(table)
+            click.echo(printable(f"{table:40} DAMAGED: {error.damage}; to recover: {error.recovery}"))
+            continue
         click.echo(f"{table:40} version {info.version:>5}  rows {info.num_rows:>10}")
+    if damaged:
+        _fail(f"{len(damaged)} damaged: {', '.join(damaged)} (see docs/runbook.md, 'A damaged table')")
 
 
 @lakehouse.command("history")
@@ -413,7 +491,8 @@ def lakehouse_history(table: str, limit: int) -> None:
     """Show a table's commits, newest first."""
     for entry in _lakehouse().history(table, limit):
         stamp = entry.timestamp.isoformat(timespec="seconds") if entry.timestamp else "?"
-        click.echo(f"{entry.version:>5}  {stamp}  {entry.operation:12} {json.dumps(dict(entry.metrics))}")
+        operation = printable(entry.operation)  # commit metadata is whatever the writer put there
+        click.echo(f"{entry.version:>5}  {stamp}  {operation:12} {json.dumps(dict(entry.metrics))}")
 
 
 @lakehouse.command("restore")
@@ -442,6 +521,8 @@ def lakehouse_optimize(table: str) -> None:
     metrics = _lakehouse().optimize(table)
     click.echo(json.dumps(metrics, default=str))
 
+
+main.add_command(serve_webhooks)
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from ppm_assets.partitions import RANGE_START, range_tags
+from ppm_resources.run_liveness import owner_tags
 
 if TYPE_CHECKING:
     from ppm_resources.dagster_internals import BaseAssetGraph
@@ -27,6 +28,12 @@ INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 # In-process runs are retried by whoever started them, not by the daemon (it cannot relaunch a run it did not
 # launch, and would only log that it tried).
 NO_AUTOMATIC_RETRY = {"dagster/max_retries": "0"}
+
+
+def cli_run_tags() -> dict[str, str]:
+    """Tags of every run a `ppm` command executes: no automatic retry, and this process as its owner (a run
+    whose process dies is then found and released: `ppm_resources.run_liveness`)."""
+    return {**NO_AUTOMATIC_RETRY, **owner_tags()}
 
 
 @dataclass
@@ -110,7 +117,7 @@ def materialize_all(
         raise ValueError(f"selection {selection!r} matches no asset")
     plans = plan_runs(asset_graph, keys)
     run_tags = [
-        {**partition_range_tags(plan.partitions_def, partition), **(tags or {}), **NO_AUTOMATIC_RETRY}
+        {**partition_range_tags(plan.partitions_def, partition), **(tags or {}), **cli_run_tags()}
         for plan in plans
     ]
     summary = MaterializeSummary()
@@ -184,7 +191,7 @@ def run_job_in_process(
     result = job.execute_in_process(
         instance=instance,
         run_config={**preset, **INFO_LOGS},
-        tags={**tags, "ppm/trigger": "cli", **NO_AUTOMATIC_RETRY},
+        tags={**tags, "ppm/trigger": "cli", **cli_run_tags()},
         raise_on_error=False,
     )
     summary = MaterializeSummary(seconds=time.monotonic() - started)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from ppm_assets.partitions import RANGE_END, RANGE_START, partition_statuses, range_tags
-from ppm_cli.materialize import INFO_LOGS, NO_AUTOMATIC_RETRY, MaterializeSummary, add_result
+from ppm_cli.materialize import INFO_LOGS, MaterializeSummary, add_result, cli_run_tags
 from ppm_resources.dagster_internals import ReconstructableRepository
 from ppm_resources.paths import project_root
 
@@ -40,7 +40,7 @@ def reexecute_from_failure(instance: dg.DagsterInstance, run_id: str) -> Materia
     tags = {
         **{k: v for k, v in parent.tags.items() if not k.startswith("dagster/") or k in PARTITION_TAGS},
         "ppm/trigger": "reexecute_from_failure",
-        **NO_AUTOMATIC_RETRY,
+        **cli_run_tags(),
     }
     summary = MaterializeSummary()
     started = time.monotonic()
@@ -101,7 +101,7 @@ def backfill_partitions(
     summary = MaterializeSummary()
     started = time.monotonic()
     for first, last in contiguous_ranges(partitions_def.get_partition_keys(), partition_keys):
-        tags = {**range_tags(first, last), "ppm/trigger": "backfill_failed_and_missing", **NO_AUTOMATIC_RETRY}
+        tags = {**range_tags(first, last), "ppm/trigger": "backfill_failed_and_missing", **cli_run_tags()}
         result = job.execute_in_process(
             instance=instance, asset_selection=[key], tags=tags, raise_on_error=False, run_config=INFO_LOGS
         )

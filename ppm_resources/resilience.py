@@ -227,6 +227,10 @@ class TransientError(Exception):
     rate_limited: bool = False
 
 
+class WaitTooLongError(RuntimeError):
+    """Not retried: the server asked for a longer wait than allowed, or the wait would pass the deadline."""
+
+
 class RetriesExhaustedError(RuntimeError):
     """A call still failed after its retry budget; ``last_error`` is the final transient error."""
 
@@ -238,13 +242,21 @@ class RetriesExhaustedError(RuntimeError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long to keep trying. Rate-limit answers get their own budget: waiting them out always works."""
+    """How long to keep trying. Rate-limit answers get their own budget: waiting them out always works, within
+    bounds: a single wait is at most ``max_wait_s`` (a longer ``Retry-After`` fails the call at once) and no
+    wait may end after ``deadline`` (a ``clock()`` time). The names say which settings set them, for messages.
+    """
 
     max_attempts: int = 6
     max_rate_limited_attempts: int = 30
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     long_wait_log_s: float = 10.0
+    max_wait_s: float | None = None
+    deadline: float | None = None
+    max_wait_name: str = "max_wait_s"
+    deadline_name: str = "deadline"
+    clock: Clock = time.monotonic
 
     def delay(self, error_attempts: int, retry_after: float | None) -> float:
         """Seconds to wait before the next attempt.
@@ -276,7 +288,23 @@ class _Attempts:
             exhausted = self.errors >= self.policy.max_attempts
         if exhausted:
             raise RetriesExhaustedError(self.what, self.errors + self.rate_limited, exc) from exc
-        delay = self.policy.delay(self.errors, exc.retry_after)
+        policy = self.policy
+        if (
+            exc.retry_after is not None
+            and policy.max_wait_s is not None
+            and exc.retry_after > policy.max_wait_s
+        ):
+            raise WaitTooLongError(
+                f"{self.what}: the server asked to wait {exc.retry_after:g} s before retrying (Retry-After), more "
+                f"than the {policy.max_wait_s:g} s allowed by {policy.max_wait_name}: not waiting. Retry later, "
+                f"or raise {policy.max_wait_name}."
+            ) from exc
+        delay = policy.delay(self.errors, exc.retry_after)
+        if policy.deadline is not None and policy.clock() + delay > policy.deadline:
+            raise WaitTooLongError(
+                f"{self.what}: {exc}; retrying in {delay:.0f} s would pass the deadline set by "
+                f"{policy.deadline_name}: giving up."
+            ) from exc
         level = logging.WARNING if delay >= self.policy.long_wait_log_s else logging.INFO
         self.logger.log(
             level,

@@ -15,6 +15,7 @@ import dagster as dg
 from ppm_resources.code_location import CodeLocation
 from ppm_resources.lakehouse import Lakehouse
 from ppm_resources.notion.resource import NotionResource
+from ppm_resources.notion.webhook_resource import NotionWebhookInbox
 from ppm_resources.reporting_currency import ReportingCurrency
 from ppm_resources.settings import Settings, SettingsError, load_settings
 
@@ -32,9 +33,19 @@ def notion_resource(settings: Settings) -> NotionResource:
         rate_limit_rps=settings.notion.rate_limit_rps,
         rate_limit_burst=settings.notion.rate_limit_burst,
         listing_share=settings.notion.listing_share,
+        mass_delete_share=settings.notion.mass_delete_share,
+        max_retries=settings.notion.max_retries,
+        max_rate_limited_retries=settings.notion.max_rate_limited_retries,
+        max_retry_after_s=settings.notion.max_retry_after_s,
+        run_deadline_s=settings.notion.run_deadline_s,
         database_ids=settings.notion_database_ids,
         lookup_by_title=settings.notion_uses_sandbox,
     )
+
+
+def notion_webhook_inbox(settings: Settings) -> NotionWebhookInbox:
+    """The store `ppm serve-webhooks` fills; the webhook sensor skips while it does not exist."""
+    return NotionWebhookInbox(path=settings.notion.webhook_store)
 
 
 def local_lakehouse(settings: Settings) -> Lakehouse:
@@ -68,6 +79,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, Any]:
     return {
         "lakehouse": LAKEHOUSE_ENGINES[settings.ppm.env](settings),
         "notion": notion_resource(settings),
+        "notion_webhook_inbox": notion_webhook_inbox(settings),
         "reporting": ReportingCurrency(currency=settings.ppm.reporting_currency),
         "code_location": CodeLocation(),
     }

@@ -14,13 +14,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from dotenv import dotenv_values
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, SecretStr, ValidationError
+from dotenv import dotenv_values, load_dotenv
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ppm_resources.notion.client import NOTION_API_URL
 from ppm_resources.notion.ids import InvalidNotionIdError, normalize_id
 from ppm_resources.notion.mapping import MappingError, NotionMapping, load_notion_mapping
+from ppm_resources.secrets import install_log_scrubbing, register
 
 SANDBOX_URL_DEFAULT = "http://127.0.0.1:8765"
 SANDBOX_NOTION_TOKEN = "ntn_sandbox_demo_token"
@@ -63,6 +72,19 @@ SubscriptionIds = Annotated[
 class _Section(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _strip_secret(cls, value: object) -> object:
+        """Every secret (any `SecretStr` field) without surrounding whitespace, and registered for scrubbing.
+
+        Secret files and CRLF `.env` files leave a newline or carriage return at the end: sent as is, it makes
+        an illegal HTTP header, which the HTTP library then quotes, secret and all, in its error.
+        """
+        if not isinstance(value, SecretStr):
+            return value
+        register(value)
+        return SecretStr(value.get_secret_value().strip())
+
 
 class NotionSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="NOTION_")
@@ -73,9 +95,24 @@ class NotionSettings(_Section):
     rate_limit_rps: float = Field(default=3.0, gt=0, le=1000)
     # Below the server's bucket (Notion's is undisclosed; the sandbox's is 10) so arrival jitter never becomes 429s.
     rate_limit_burst: int = Field(default=3, ge=1, le=1000)
-    # The change sensor lists every live page id to see deletions; this share of rate_limit_rps is what the
+    # The deletion sensor lists every live page id to see deletions; this share of rate_limit_rps is what the
     # listings may spend on average (the rest is for syncs, probes and writes).
     listing_share: float = Field(default=0.25, gt=0, le=1)
+    # Bounded waits: retries per request, the longest Retry-After honoured (longer fails at once, naming this
+    # setting), and the latest a retry wait may end after a run's client opened (a full sync of 1M pages at
+    # 3 requests/s takes about an hour; the default leaves room for several).
+    # A sync refuses to tombstone more than this share of a database's live pages at once (20 pages or more):
+    # `--allow-mass-delete` confirms a real clean-up.
+    mass_delete_share: float = Field(default=0.5, gt=0, le=1)
+    max_retries: int = Field(default=5, ge=0, le=100)
+    max_rate_limited_retries: int = Field(default=30, ge=0, le=1000)
+    max_retry_after_s: float = Field(default=120.0, gt=0, le=86_400)
+    run_deadline_s: float = Field(default=21_600.0, gt=0, le=604_800)
+    # Optional webhooks (`ppm serve-webhooks`): the event store the receiver writes and the webhook sensor reads
+    # (relative to the working directory), and the subscription's verification token when it is not the one the
+    # receiver stored from Notion's handshake (next to the store).
+    webhook_store: str = Field(default=".state/notion_webhooks.sqlite", min_length=1)
+    webhook_verification_token: SecretStr | None = None
     # Database ids are read per database of config/notion_mapping.yaml from its `id_env` variable
     # (NOTION_PROGRAMS_DB_ID, ...): see `resolve_notion_database_ids`.
 
@@ -243,6 +280,18 @@ def _environment(env_file: str | None) -> dict[str, str | None]:
     """Process environment over `.env` values (the precedence pydantic-settings uses)."""
     file_values = dotenv_values(env_file) if env_file and Path(env_file).is_file() else {}
     return {**file_values, **os.environ}
+
+
+def prepare_process(env_file: str | None = ".env") -> None:
+    """Start-up of every process of the product (the `ppm` command, the code location); idempotent.
+
+    `.env` joins the process environment (variables already set win, as they do for settings), so what reads
+    the environment directly sees what settings read: `dg.EnvVar("NOTION_TOKEN")` resolves a token kept only in
+    `.env` and the UI still shows the variable's name. Log records are scrubbed of secrets from here on.
+    """
+    if env_file and Path(env_file).is_file():
+        load_dotenv(env_file, override=False, encoding="utf-8")
+    install_log_scrubbing()
 
 
 def load_settings(env_file: str | None = ".env", mapping: NotionMapping | None = None) -> Settings:

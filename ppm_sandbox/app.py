@@ -13,11 +13,13 @@ module only composes them and knows nothing about any one of them.
 
 from __future__ import annotations
 
+from email.utils import format_datetime
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ppm_sandbox.config import SandboxConfig
 from ppm_sandbox.control import control_routes
@@ -29,13 +31,26 @@ __all__ = ["Sandbox", "SandboxApp", "SandboxConfig", "build_app"]
 
 
 class SandboxApp(Starlette):
-    """Starlette app that remembers the server's own `send` (see `faults.RAW_SEND_SCOPE_KEY`)."""
+    """Starlette app that remembers the server's own `send` (see `faults.RAW_SEND_SCOPE_KEY`).
+
+    Every response carries a `Date` header from the sandbox clock, as real services send their own time:
+    clients that bound their watermarks by the server's time must see the frozen or advanced clock of a test.
+    """
 
     sandbox: Sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[RAW_SEND_SCOPE_KEY] = send
-        await super().__call__(scope, receive, send)
+        clock = self.sandbox.clock
+
+        async def dated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", format_datetime(clock.now(), usegmt=True).encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        scope[RAW_SEND_SCOPE_KEY] = dated_send
+        await super().__call__(scope, receive, dated_send)
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -57,6 +57,7 @@ def make_uvicorn(app: SandboxApp, *, log_level: str = "warning") -> uvicorn.Serv
         app,
         log_level=log_level,
         access_log=False,
+        date_header=False,  # the app sends the sandbox clock's time instead
         lifespan="off",
         timeout_graceful_shutdown=2,
         timeout_keep_alive=30,

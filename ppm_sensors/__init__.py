@@ -6,6 +6,7 @@ quality/        dq_checks (every check, nothing materialized), new critical DQ i
 control_room/   gold/control_room_status every 15 minutes
 gold_hourly.py  the unpartitioned gold tables of finance and quality, hourly
 alerting.py     run failure sensor (JSON log line + optional Slack/Teams webhook)
+dead_runs.py    runs left in flight by a ppm process that died: marked failed, pool slots freed
 automation.py   the AutomationConditionSensor evaluating `automation_condition`s
 retries.py      run retry tags of the data jobs
 """
@@ -16,6 +17,7 @@ from ppm_resources.notion.mapping import NotionMapping
 from ppm_sensors import control_room, finance, gold_hourly, notion, quality
 from ppm_sensors.alerting import run_failure_alert
 from ppm_sensors.automation import automation_sensor
+from ppm_sensors.dead_runs import dead_cli_runs
 
 
 def build_defs(mapping: NotionMapping) -> dg.Definitions:
@@ -26,7 +28,7 @@ def build_defs(mapping: NotionMapping) -> dg.Definitions:
         quality.defs,
         control_room.defs,
         gold_hourly.defs,
-        dg.Definitions(sensors=[run_failure_alert, automation_sensor]),
+        dg.Definitions(sensors=[run_failure_alert, automation_sensor, dead_cli_runs]),
     )
 
 

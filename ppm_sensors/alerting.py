@@ -10,7 +10,8 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from ppm_resources.run_errors import MAX_ERROR_CHARS, root_cause_message
+from ppm_resources.run_errors import root_cause_message, short_message
+from ppm_resources.secrets import register, scrub
 
 logger = logging.getLogger("ppm.alerts")
 
@@ -23,25 +24,26 @@ def failure_summary(context: dg.RunFailureSensorContext) -> dict[str, Any]:
     steps = []
     for event in context.get_step_failure_events():
         error = getattr(event.event_specific_data, "error", None)
-        message = root_cause_message(error) or (event.message or "").strip()[:MAX_ERROR_CHARS]
+        message = root_cause_message(error) or short_message(event.message)
         steps.append({"step": event.step_key, "error": message})
     return {
         "alert": "run_failure",
         "job": run.job_name,
         "run_id": run.run_id,
         "partition": run.tags.get("dagster/partition"),
-        "message": (context.failure_event.message or "").strip()[:MAX_ERROR_CHARS],
+        "message": short_message(context.failure_event.message),
         "steps": steps,
     }
 
 
 def alert_text(summary: dict[str, Any]) -> str:
+    """The Slack/Teams message: it leaves for a third party, so it is scrubbed as a whole, whatever it quotes."""
     lines = [f":red_circle: Dagster job `{summary['job']}` failed (run `{summary['run_id']}`)"]
     lines += [
-        f"- `{step['step']}`: {step['error'].splitlines()[0] if step['error'] else ''}"
+        f"- `{step['step']}`: {scrub(step['error']).splitlines()[0] if step['error'] else ''}"
         for step in summary["steps"]
     ]
-    return "\n".join(lines)
+    return scrub("\n".join(lines))
 
 
 def post_webhooks(text: str, *, client: httpx.Client | None = None) -> dict[str, str]:
@@ -50,9 +52,11 @@ def post_webhooks(text: str, *, client: httpx.Client | None = None) -> dict[str,
     http = client or httpx.Client(timeout=10.0)
     try:
         for channel, variable in WEBHOOK_VARIABLES.items():
-            url = os.environ.get(variable)
+            # Stripped: a URL from a secret file ends in a newline; registered: an error must never quote it.
+            url = (os.environ.get(variable) or "").strip()
             if not url:
                 continue
+            register(url)
             try:
                 response = http.post(url, json={"text": text})
                 response.raise_for_status()

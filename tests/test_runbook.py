@@ -31,6 +31,7 @@ ELSEWHERE = {
     "curl -fsS http://127.0.0.1:3000/server_info": "tests/test_demo.py::test_demo_serves_the_ui_with_data_and_stops_on_sigint",
     "ppm demo": "tests/test_demo.py::test_demo_serves_the_ui_with_data_and_stops_on_sigint",
     "make ui-snapshot": "tests/test_ui_snapshot.py::test_ui_snapshot_photographs_the_control_room",
+    "ppm serve-webhooks": "tests/webhooks/test_cli.py::test_serve_webhooks_receives_the_handshake_and_events_and_stops_on_sigint",
 }
 
 

@@ -33,6 +33,11 @@ class NotionSyncConfig(dg.Config):
         "listing no longer finds; webhooks with pages that changed): each is retrieved and stored as it is now - a "
         "new version, trashed, deleted, or moved to another database. Ids outside the synced databases are ignored.",
     )
+    allow_mass_delete: bool = Field(
+        default=False,
+        description="Tombstone pages even when more than NOTION_MASS_DELETE_SHARE of a database's live pages "
+        "vanished at once (otherwise the run fails and nothing is tombstoned).",
+    )
     list_pages: bool = Field(
         default=False,
         description="After the scan, list every live page id of each database (100 per request, title only) and "
@@ -110,6 +115,8 @@ def build_notion_raw_pages(mapping: NotionMapping) -> dg.AssetsDefinition:
                     progress=context.log.info,
                     page_ids=config.page_ids,
                     list_pages=config.list_pages,
+                    mass_delete_share=notion.mass_delete_share,
+                    allow_mass_delete=config.allow_mass_delete,
                 ).run()
 
         mode = "full sync" if config.full_sync else "incremental sync"

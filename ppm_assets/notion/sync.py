@@ -46,10 +46,16 @@ from ppm_resources.notion import DatabaseScan, NotionClient, scan_databases
 from ppm_resources.notion.ids import normalize_id
 
 TABLE = NOTION_RAW_PAGES.name
+#: Fewer vanished pages than this never count as a mass disappearance (3 of 5 test pages may go at once).
+MASS_DELETE_MIN_PAGES = 20
 OVERLAP = timedelta(minutes=2)
 PROGRESS_EVERY_S = 10.0
 
 log = logging.getLogger(__name__)
+
+
+class MassDisappearanceError(RuntimeError):
+    """Most of a still-shared database vanished from a listing: not tombstoned without confirmation."""
 
 
 def _parent_database(page: dict[str, Any]) -> str | None:
@@ -168,6 +174,8 @@ class NotionBronzeSync:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         page_ids: Sequence[str] = (),
         list_pages: bool = False,
+        mass_delete_share: float = 0.5,
+        allow_mass_delete: bool = False,
     ) -> None:
         if batch_rows < 1:
             raise ValueError("batch_rows must be at least 1")
@@ -182,14 +190,23 @@ class NotionBronzeSync:
         self.now = now
         self.page_ids = {normalize_id(page_id, "page") for page_id in page_ids}
         self.list_pages = list_pages
-        self._buffer: list[dict[str, Any]] = []
+        self.mass_delete_share = mass_delete_share
+        self.allow_mass_delete = allow_mass_delete
+        # One row per (database, page) until the next commit: a page read twice in one batch keeps the later read,
+        # since two versions with the same minute-rounded edit time would tie in "latest version" order.
+        self._buffer: dict[tuple[str, str], dict[str, Any]] = {}
         self._safe: dict[str, datetime | None] = {}
         self._max_seen: dict[str, datetime | None] = {}
         self.commits = 0
+        self._known_version: int | None = None
+        self._reports: dict[str, DatabaseReport] = {}
+        self._state = _State({}, {}, {})
 
     async def run(self) -> SyncReport:
         started = time.monotonic()
         names = list(self.database_ids)
+        # Before the state is read: a commit by another writer after this version is checked at each append.
+        self._known_version = await asyncio.to_thread(self.lakehouse.version, TABLE)
         state = await asyncio.to_thread(
             read_bronze_state,
             self.lakehouse,
@@ -200,6 +217,8 @@ class NotionBronzeSync:
             name: DatabaseReport(name, self.database_ids[name], watermark_before=state.watermarks[name])
             for name in names
         }
+        self._reports = reports
+        self._state = state
         self._safe = dict(state.watermarks)
         self._max_seen = dict.fromkeys(names)
         seen_ids: dict[str, set[str]] = {name: set() for name in names}
@@ -237,7 +256,7 @@ class NotionBronzeSync:
                         continue
                     stored.add(key)
                     report.written += 1
-                    self._buffer.append(row)
+                    self._buffer[row["database_name"], row["page_id"]] = row
                 self._advance_safe(batch.name, batch.complete_before, complete=batch.complete)
                 if len(self._buffer) >= self.batch_rows:
                     await self._flush()
@@ -272,6 +291,12 @@ class NotionBronzeSync:
     def _advance_safe(self, name: str, bound: datetime | None, *, complete: bool) -> None:
         if complete:
             bound = self._max_seen[name]  # every page of the scan has been handed out
+        # Never past the minute the scan began in Notion's clock: Notion rounds edit times down to the minute,
+        # so a page read in its edit minute and edited again within it keeps its last_edited_time and is not
+        # read again; any such edit is at or after this minute, where the next sync (minus its overlap) starts.
+        began = self.client.first_server_time
+        if bound is not None and began is not None:
+            bound = min(bound, began.replace(second=0, microsecond=0))
         current = self._safe[name]
         if bound is not None and (current is None or bound > current):
             self._safe[name] = bound
@@ -293,6 +318,9 @@ class NotionBronzeSync:
         # single tombstone.
         for name in sorted(holders):
             await self.client.retrieve_database(reports[name].database_id)
+            self._guard_mass_disappearance(
+                name, len(state.live_ids[name] & page_ids), len(state.live_ids[name])
+            )
         by_database = {normalize_id(r.database_id, "database"): name for name, r in reports.items()}
         for page_id in sorted(page_ids):
             page = await self.client.retrieve_page(page_id, missing_ok=True)
@@ -311,6 +339,25 @@ class NotionBronzeSync:
                     )
                     self._store(reports[name], state, row)
 
+    def _guard_mass_disappearance(self, name: str, vanished: int, live: int) -> None:
+        """Refuse to check (and so tombstone) most of a still-shared database unless told it is real.
+
+        Many pages vanishing at once is more often a broken share, filter or API answer than a clean-up; the
+        pages stay live in bronze until someone confirms.
+        """
+        if (
+            self.allow_mass_delete
+            or vanished < MASS_DELETE_MIN_PAGES
+            or vanished <= self.mass_delete_share * live
+        ):
+            return
+        raise MassDisappearanceError(
+            f"{name}: {vanished} of {live} live pages are no longer listed by Notion ({vanished / live:.0%}, more "
+            f"than NOTION_MASS_DELETE_SHARE={self.mass_delete_share:g}); nothing was tombstoned. If the pages "
+            f"really were deleted, re-run with allow_mass_delete: true (ppm sync-database {name} --full-sync "
+            "--allow-mass-delete); otherwise check the integration's access to the database in Notion."
+        )
+
     def _store(self, report: DatabaseReport, state: _State, row: dict[str, Any]) -> None:
         """Buffer `row` unless bronze already holds this exact version (page + content hash)."""
         key = hash_key(row["content_hash"])
@@ -322,12 +369,12 @@ class NotionBronzeSync:
         if row["in_trash"] or row["deleted"]:
             report.tombstones += 1
         report.written += 1
-        self._buffer.append(row)
+        self._buffer[row["database_name"], row["page_id"]] = row
 
     async def _flush(self) -> None:
         if not self._buffer:
             return
-        rows, self._buffer = self._buffer, []
+        rows, self._buffer = list(self._buffer.values()), {}
         if self.dry_run:
             return
         # Each row carries its database's safe bound as of now: everything yielded so far is in this
@@ -343,8 +390,45 @@ class NotionBronzeSync:
             for name, group in by_database.items()
         ]
         table = pa.concat_tables(tables)
-        await asyncio.to_thread(self.lakehouse.append, TABLE, table, partition_by=["database_name"])
-        self.commits += 1
+        if await asyncio.to_thread(self._append_new, table):
+            self.commits += 1
+
+    def _append_new(self, table: pa.Table) -> bool:
+        """Append under the lakehouse's write lock, idempotent per (page, content hash) whatever the concurrency.
+
+        Two syncs of one database (a raised `notion_api` pool, or two instances on one lakehouse) would store the
+        same versions twice. Under the lock, when the table moved since this sync last looked, the versions it now
+        holds join this sync's "already stored" set (so later batches skip them as they are read) and are dropped
+        from this batch; alone, the check costs one version read. True when something was committed.
+        """
+        with self.lakehouse.write_lock(TABLE):
+            current = self.lakehouse.version(TABLE)
+            if current != self._known_version:
+                table = self._without_stored(table)
+            if table.num_rows:
+                current = self.lakehouse.append(TABLE, table, partition_by=["database_name"]).version
+            self._known_version = current
+        return bool(table.num_rows)
+
+    def _without_stored(self, table: pa.Table) -> pa.Table:
+        """`table` without the (page, content hash) versions bronze already holds; reports count them skipped."""
+        # Every database of this sync, not only this batch's: later batches of the others skip what is held too.
+        where = ", ".join(sql_string(name) for name in sorted(self.database_ids))
+        held = self.lakehouse.query(
+            f"SELECT database_name, content_hash FROM {TABLE} WHERE database_name IN ({where})"
+        ).to_pydict()
+        stored = set(held["content_hash"])
+        for name, digest in zip(held["database_name"], held["content_hash"], strict=True):
+            if name in self._state.stored:
+                self._state.stored[name].add(hash_key(digest))
+        keep = [digest not in stored for digest in table.column("content_hash").to_pylist()]
+        for name, kept in zip(table.column("database_name").to_pylist(), keep, strict=True):
+            if not kept and name in self._reports:
+                self._reports[name].written -= 1
+                self._reports[name].skipped += 1
+        if not all(keep):
+            log.info("%d rows were stored by another writer meanwhile; not appended twice", keep.count(False))
+        return table.filter(pa.array(keep, type=pa.bool_()))
 
     def _log_progress(self, reports: dict[str, DatabaseReport], started: float) -> None:
         elapsed = max(time.monotonic() - started, 1e-9)

@@ -47,10 +47,21 @@ class CountingReader:
         self.schema = delta_compatible_schema(schema)
         self._batches = batches
         self.rows = 0
+        # What the source raised, if it did: the writer reports it as its own failure, which would hide that
+        # the rows could not be read (a damaged table read by the SELECT being written, say).
+        self.failure: Exception | None = None
 
     def _cast(self) -> Iterator[pa.RecordBatch]:
         needs_cast = self.schema != self.source_schema
-        for batch in self._batches:
+        batches = iter(self._batches)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except Exception as error:
+                self.failure = error
+                raise
             self.rows += batch.num_rows
             yield batch.cast(self.schema) if needs_cast else batch
 

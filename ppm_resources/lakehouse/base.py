@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,14 @@ class Lakehouse(ConfigurableResource):
         params: SqlParams | None = None,
     ) -> WriteResult:
         """Replace the rows where `column = value` with `data`, atomically; other rows are untouched."""
+
+    @abstractmethod
+    def version(self, table: str) -> int | None:
+        """The table's current version (cheap: no data is read); None when the table does not exist."""
+
+    @abstractmethod
+    def write_lock(self, table: str) -> AbstractContextManager[None]:
+        """Exclusive right to write `table`, shared by every process and instance using this lakehouse."""
 
     @abstractmethod
     def query(self, sql: SqlLike, *, params: SqlParams | None = None) -> pa.Table:

@@ -10,15 +10,17 @@ on the client's shape (:class:`~ppm_resources.notion.source.PageSource`) without
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Generator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ppm_resources.notion.errors import (
     RETRYABLE_STATUSES,
@@ -45,6 +47,7 @@ from ppm_resources.resilience import (
     shared_circuit_breaker,
     shared_rate_limiter,
 )
+from ppm_resources.secrets import register, scrub
 
 logger = logging.getLogger("ppm_resources.notion")
 
@@ -79,6 +82,17 @@ class NotionClientConfig(BaseModel):
     connect_timeout_s: float = Field(default=10.0, gt=0)
     max_retries: int = Field(default=5, ge=0, description="retries per call after 5xx/timeouts/resets")
     max_rate_limited_retries: int = Field(default=30, ge=0, description="retries per call after 429s")
+    max_retry_after_s: float = Field(
+        default=120.0, gt=0, description="longest Retry-After honoured; a longer one fails the call at once"
+    )
+    deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="no retry wait ends later than this many seconds after the client opened",
+    )
+    # What sets the two limits, for the message when one stops a call (a sensor or `ppm health` set their own).
+    max_retry_after_name: str = "NOTION_MAX_RETRY_AFTER_S"
+    deadline_name: str = "NOTION_RUN_DEADLINE_S"
     backoff_initial_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
     long_wait_log_s: float = Field(default=10.0, ge=0)
@@ -87,6 +101,14 @@ class NotionClientConfig(BaseModel):
     max_concurrency: int = Field(default=8, ge=1, description="requests in flight (slices of a scan)")
     page_size: int = Field(default=100, ge=1, le=100)
     split_after_pages: int = Field(default=1, ge=1, description="a slice still paging after N pages splits")
+
+    @field_validator("token")
+    @classmethod
+    def _strip_token(cls, token: SecretStr) -> SecretStr:
+        # A token read from a secret file or a CRLF `.env` ends in a newline: as is, the Authorization header is
+        # illegal (and httpx quotes it in its error). Registered so every error and log line masks it.
+        register(token)
+        return SecretStr(token.get_secret_value().strip())
 
 
 class _BearerAuth(httpx.Auth):
@@ -143,11 +165,16 @@ class NotionClient:
             backoff_initial_s=cfg.backoff_initial_s,
             backoff_max_s=cfg.backoff_max_s,
             long_wait_log_s=cfg.long_wait_log_s,
+            max_wait_s=cfg.max_retry_after_s,
+            deadline=time.monotonic() + cfg.deadline_s if cfg.deadline_s is not None else None,
+            max_wait_name=f"{cfg.max_retry_after_name}={cfg.max_retry_after_s:g}",
+            deadline_name=f"{cfg.deadline_name}={cfg.deadline_s:g}" if cfg.deadline_s else cfg.deadline_name,
         )
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._targets: dict[str, list[QueryTarget]] = {}
+        self.first_server_time: datetime | None = None
 
     def __repr__(self) -> str:
         return (
@@ -255,6 +282,8 @@ class NotionClient:
             self.stats.requests += 1
             try:
                 response = await http.request(method, path, json=json, params=params)
+                if self.first_server_time is None:
+                    self.first_server_time = _server_time(response)
             except httpx.TimeoutException as exc:
                 self.stats.errors["timeout"] += 1
                 error: TransientError = NotionTimeoutError(
@@ -296,7 +325,8 @@ class NotionClient:
         if status == 429:
             self.stats.rate_limited += 1
             wait = retry_after if retry_after is not None else 1.0
-            self._limiter.pause(wait)  # every request of this token waits, not only this one
+            # Every request of this token waits, not only this one; never longer than a call may wait.
+            self._limiter.pause(min(wait, self.config.max_retry_after_s))
             raise NotionRateLimitedError(f"429 rate_limited, Retry-After {wait:g} s", retry_after=wait)
         if status in RETRYABLE_STATUSES or status >= 500:
             self.stats.errors[str(status)] += 1
@@ -323,8 +353,8 @@ class NotionClient:
         return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
 
     def _scrub(self, text: str) -> str:
-        secret = self._token.get_secret_value()
-        return text.replace(secret, "***") if secret and secret in text else text
+        # The token was registered by NotionClientConfig: the shared scrubber masks it in every quoted form.
+        return scrub(text)
 
     def _ambiguous(self, label: str, cause: Exception) -> NotionAmbiguousWriteError:
         return NotionAmbiguousWriteError(
@@ -505,6 +535,15 @@ class NotionClient:
             data_source_id = targets[0].data_source_id
         assert data_source_id is not None
         return {"type": "data_source_id", "data_source_id": normalize_id(data_source_id, "data source")}
+
+
+def _server_time(response: httpx.Response) -> datetime:
+    """The server's clock when it answered (the `Date` header; this machine's clock when there is none)."""
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        moment = parsedate_to_datetime(response.headers.get("Date", ""))
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def _retry_after(value: str | None) -> float | None:

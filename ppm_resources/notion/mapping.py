@@ -13,6 +13,16 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from ppm_resources.paths import config_dir
 
+#: Notion property types whose flattened value is one text (bronze `properties`); the list types go to
+#: `property_lists`. Formulas and rollups can be either (a rollup of an array is a list).
+SCALAR_NOTION_TYPES = frozenset(
+    {
+        "title", "rich_text", "number", "select", "status", "date", "checkbox", "url", "email", "phone_number",
+        "unique_id", "formula", "rollup", "created_time", "last_edited_time", "created_by", "last_edited_by",
+        "verification", "place", "button",
+    }
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ColumnKind:
@@ -27,6 +37,9 @@ class ColumnKind:
     sql_type: str | None = None  # typed with TRY_CAST to this, so a value can be unparseable
     numeric: bool = False
     temporal: bool = False
+    # The Notion property types that can feed the column: another type (a property re-created with a new type)
+    # leaves it NULL, so the drift check fails on it like on a rename.
+    notion_types: frozenset[str] = SCALAR_NOTION_TYPES
 
     @property
     def parsed(self) -> bool:
@@ -34,21 +47,27 @@ class ColumnKind:
         return self.sql_type is not None
 
 
+_NUMERIC = frozenset({"number", "formula", "rollup"})
+_TEMPORAL = frozenset({"date", "formula", "rollup", "created_time", "last_edited_time"})
+
 COLUMN_KINDS: dict[str, ColumnKind] = {
     "string": ColumnKind(),
-    "number": ColumnKind(sql_type="DOUBLE", numeric=True),
-    "decimal": ColumnKind(sql_type="DECIMAL(18, 2)", numeric=True),
-    "integer": ColumnKind(sql_type="BIGINT", numeric=True),
-    "boolean": ColumnKind(sql_type="BOOLEAN"),
-    "date": ColumnKind(sql_type="DATE", temporal=True),  # the start of a Notion date or range
-    "date_end": ColumnKind(sql_type="DATE", temporal=True),  # the end of a Notion date range
-    "timestamp": ColumnKind(sql_type="TIMESTAMP", temporal=True),
-    "relation": ColumnKind(multi_valued=True, single_item=True),
-    "relations": ColumnKind(multi_valued=True),
-    "person": ColumnKind(multi_valued=True, single_item=True),
-    "people": ColumnKind(multi_valued=True),
-    "multi_select": ColumnKind(multi_valued=True),
-    "files": ColumnKind(multi_valued=True),
+    "number": ColumnKind(sql_type="DOUBLE", numeric=True, notion_types=_NUMERIC),
+    "decimal": ColumnKind(sql_type="DECIMAL(18, 2)", numeric=True, notion_types=_NUMERIC),
+    "integer": ColumnKind(sql_type="BIGINT", numeric=True, notion_types=_NUMERIC | {"unique_id"}),
+    "boolean": ColumnKind(sql_type="BOOLEAN", notion_types=frozenset({"checkbox", "formula"})),
+    # the start of a Notion date or range
+    "date": ColumnKind(sql_type="DATE", temporal=True, notion_types=_TEMPORAL),
+    "date_end": ColumnKind(sql_type="DATE", temporal=True, notion_types=_TEMPORAL),  # the end of a range
+    "timestamp": ColumnKind(sql_type="TIMESTAMP", temporal=True, notion_types=_TEMPORAL),
+    "relation": ColumnKind(
+        multi_valued=True, single_item=True, notion_types=frozenset({"relation", "rollup"})
+    ),
+    "relations": ColumnKind(multi_valued=True, notion_types=frozenset({"relation", "rollup"})),
+    "person": ColumnKind(multi_valued=True, single_item=True, notion_types=frozenset({"people", "rollup"})),
+    "people": ColumnKind(multi_valued=True, notion_types=frozenset({"people", "rollup"})),
+    "multi_select": ColumnKind(multi_valued=True, notion_types=frozenset({"multi_select", "rollup"})),
+    "files": ColumnKind(multi_valued=True, notion_types=frozenset({"files", "rollup"})),
 }
 
 # Built from COLUMN_KINDS so the names exist once; pydantic validates against it and names the choices.

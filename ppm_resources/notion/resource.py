@@ -30,6 +30,22 @@ class NotionResource(dg.ConfigurableResource):
     rate_limit_rps: float = 3.0
     rate_limit_burst: int = 3
     max_concurrency: int = 8
+    mass_delete_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="A sync refuses to tombstone more than this share of a database's live pages at once.",
+    )
+    max_retries: int = Field(default=5, ge=0, description="Retries per request after 5xx, timeouts, resets.")
+    max_rate_limited_retries: int = Field(default=30, ge=0, description="Retries per request after 429s.")
+    max_retry_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest Retry-After honoured; a longer one fails the request at once.",
+    )
+    run_deadline_s: float = Field(
+        default=21_600.0, gt=0, description="No retry wait ends later than this after a run's client opened."
+    )
     listing_share: float = Field(
         default=0.25,
         gt=0,
@@ -49,6 +65,10 @@ class NotionResource(dg.ConfigurableResource):
             "rate_limit_rps": self.rate_limit_rps,
             "rate_limit_burst": self.rate_limit_burst,
             "max_concurrency": self.max_concurrency,
+            "max_retries": self.max_retries,
+            "max_rate_limited_retries": self.max_rate_limited_retries,
+            "max_retry_after_s": self.max_retry_after_s,
+            "deadline_s": self.run_deadline_s,
         }
         return NotionClientConfig(**(options | overrides))
 

@@ -4,10 +4,15 @@ They call the same `NotionStore` methods as the Python API and take plain values
 (`{"properties": {"Amount": 12.5, "Status": "Done"}}`). No auth, no rate limit, no faults.
 `NotionService.control_routes` hands them to the sandbox; `POST /_sandbox/notion/reset` and
 `/_sandbox/notion/faults` are the shared control plane's (`ppm_sandbox.control`).
+
+Webhooks: `POST /_sandbox/notion/webhooks {"url": ..., "verification_token": optional, "api_version": optional}`
+subscribes a receiver (the handshake first; 502 if the receiver does not acknowledge it), `DELETE` with
+`{"url": ...}` (or no body: every URL) unsubscribes, `GET` lists subscriptions and delivery counters.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -20,6 +25,7 @@ from starlette.routing import Route
 from ppm_sandbox.notion.errors import NotionError, error_body, validation_error
 from ppm_sandbox.notion.render import V2022, VERSIONS, render_page
 from ppm_sandbox.notion.store import NotionStore
+from ppm_sandbox.notion.webhooks import WebhookError
 
 ControlHandler = Callable[[Request, NotionStore], Awaitable[Any]]
 
@@ -186,6 +192,35 @@ async def cursors(request: Request, store: NotionStore) -> Any:
     return {"ttl_s": store.cursors.ttl_s, "pending_failures": store.cursors.pending_failures}
 
 
+async def webhooks(request: Request, store: NotionStore) -> Any:
+    """Subscribe (handshake, then signed events per page mutation), unsubscribe, or describe."""
+    sender = store.webhooks
+    if request.method == "GET":
+        return sender.describe()
+    body = await _json(request)
+    url = body.get("url")
+    if request.method == "DELETE":
+        if url is None:
+            removed = len(sender.subscriptions())
+            sender.clear()
+        elif not sender.unsubscribe(str(url)):
+            raise KeyError(f"no webhook subscription for {url!r}")
+        else:
+            removed = 1
+        return {"ok": True, "removed": removed}
+    token = body.get("verification_token")
+    if not isinstance(url, str) or (token is not None and not isinstance(token, str)):
+        raise validation_error("body.url should be the receiver's URL and body.verification_token a string")
+    try:
+        # The handshake waits for the receiver: off the event loop, and never under the store lock.
+        subscription = await asyncio.to_thread(
+            sender.subscribe, url, token, str(body.get("api_version") or V2022)
+        )
+    except WebhookError as exc:
+        return JSONResponse(error_body(502, "webhook_handshake_failed", str(exc)), 502)
+    return {**subscription.to_json(), "verification_token": subscription.token}
+
+
 def control_routes(store: NotionStore) -> list[Route]:
     """Routes relative to `/_sandbox/notion`."""
 
@@ -210,4 +245,5 @@ def control_routes(store: NotionStore) -> list[Route]:
         r("/pages/{page_id}/unshare", _page_action("unshare"), ["POST"]),
         r("/pages/{page_id}/share", _page_action("share"), ["POST"]),
         r("/cursors", cursors, ["GET", "POST"]),
+        r("/webhooks", webhooks, ["GET", "POST", "DELETE"]),
     ]

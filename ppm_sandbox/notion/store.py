@@ -16,6 +16,7 @@ Python API (the HTTP control endpoints under `/_sandbox/notion` call the same me
     store.truth("Budget Lines")                            live pages as plain values
     store.defects()                                        the injected defects
     store.cursors.expire_next(n) / expire_all()            cursor faults
+    store.webhooks.subscribe(url)                          signed Notion webhook events per page mutation
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -53,6 +54,7 @@ from ppm_sandbox.notion.schema import (
     RelationConfig,
     SelectOption,
 )
+from ppm_sandbox.notion.webhooks import PageEvent, WebhookSender
 from ppm_sandbox.notion.workspace import DatabasePlan, NotionConfig, build_schema, plan_databases
 
 
@@ -205,6 +207,7 @@ class NotionStore:
         self.lock = threading.RLock()
         secret = hashlib.sha256(f"ppm-sandbox-cursors:{self.config.seed}".encode()).digest()
         self.cursors = CursorCodec(secret, self.clock, self.config.cursor_ttl_s)
+        self.webhooks = WebhookSender.for_workspace(self.clock, self.config.seed)
         self._build()
 
     # --------------------------------------------------------------------------- building
@@ -259,6 +262,7 @@ class NotionStore:
             self._build()
             self.cursors.expire_all()
             self.cursors.clear_faults()
+            self.webhooks.reset()
 
     # --------------------------------------------------------------------------- lookups
 
@@ -511,6 +515,23 @@ class NotionStore:
             values=dict(view.values),
         )
 
+    def _notify(self, kind: str, view: PageView, author: str, updated: Iterable[str] = ()) -> None:
+        """Queue a webhook event for `view` where it lives now; the sender's thread POSTs it, outside the lock.
+
+        Callers check `self.webhooks.active` first: without a subscription a mutation pays one attribute read.
+        """
+        self.webhooks.publish(
+            PageEvent(
+                type=kind,
+                page_id=view.id,
+                database_id=view.db.id,
+                data_source_id=view.db.data_source_id,
+                author_id=author,
+                author_type="bot" if author == self.model.bot.id else "person",
+                updated_properties=tuple(sorted(updated)),
+            )
+        )
+
     def _commit(self, view: PageView, record: PageRecord, *, bump: bool, by: str | None) -> None:
         """Store a changed record; `bump` moves last_edited_time to the clock's minute.
 
@@ -544,12 +565,19 @@ class NotionStore:
                     "Can't edit block that is archived. You must unarchive the block before editing."
                 )
             parsed = self._parse_properties(view.db, properties or {}, simple=simple)
+            was_trashed = view.in_trash
             record = self._materialize(view)
             record.values = {**record.values, **parsed}
             if in_trash is not None:
                 record.in_trash = in_trash
             self._commit(view, record, bump=bool(parsed) or in_trash is not None, by=by)
-            return PageView(self, view.db, view.index, record)
+            updated = PageView(self, view.db, view.index, record)
+            if self.webhooks.active:
+                if parsed:
+                    self._notify("page.properties_updated", updated, record.edited_by, parsed)
+                if in_trash is not None and in_trash != was_trashed:  # Notion's names for trash and restore
+                    self._notify("page.deleted" if in_trash else "page.undeleted", updated, record.edited_by)
+            return updated
 
     def edit_page(self, page_id: str, values: Mapping[str, Any], *, by: str | None = None) -> PageView:
         """Sandbox edit with plain values; bumps last_edited_time to the clock's minute."""
@@ -577,7 +605,10 @@ class NotionStore:
             record = PageRecord(index, now, now, author, author, parsed)
             db.put(record, None)
             self._touch()
-            return PageView(self, db, index, record)
+            created = PageView(self, db, index, record)
+            if self.webhooks.active:
+                self._notify("page.created", created, author)
+            return created
 
     def _parse_properties(
         self, db: Database, properties: Mapping[str, Any], *, simple: bool
@@ -610,6 +641,8 @@ class NotionStore:
             record = self._materialize(view)
             record.deleted = True
             self._commit(view, record, bump=False, by=None)
+            if self.webhooks.active:
+                self._notify("page.deleted", view, self.model.people_ids[0])
 
     def move_page(self, page_id: str, database: str, *, by: str | None = None) -> PageView:
         """Move a page into another database, as Notion's move does: same id, new parent, a new edit time.
@@ -650,7 +683,10 @@ class NotionStore:
             self._moved[moved_id] = (target, index)
             target.put(record, None)
             self._touch()
-            return PageView(self, target, index, record)
+            moved = PageView(self, target, index, record)
+            if self.webhooks.active:
+                self._notify("page.moved", moved, record.edited_by)
+            return moved
 
     def unshare(self, object_id: str) -> None:
         """Revoke the integration's access to a page or a database (404 from then on)."""

@@ -21,5 +21,9 @@ def build_defs(mapping: NotionMapping) -> dg.Definitions:
     return dg.Definitions(
         jobs=jobs,
         schedules=[build_daily_reconciliation(mapping)],
-        sensors=[build_notion_change_sensor(mapping), build_notion_deletion_sensor(mapping)],
+        sensors=[
+            build_notion_change_sensor(mapping),
+            build_notion_deletion_sensor(mapping),
+            build_notion_webhook_sensor(mapping),
+        ],
     )

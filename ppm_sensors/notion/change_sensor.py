@@ -17,10 +17,12 @@ import dagster as dg
 from ppm_assets.partitions import range_tags
 from ppm_assets.tables import NOTION_RAW_PAGES, NOTION_SYNC_WATERMARKS, notion_silver_table
 from ppm_resources.notion import NotionClient
+from ppm_resources.notion.errors import NotionError
 from ppm_resources.notion.mapping import NotionMapping
 from ppm_resources.notion.resource import NotionResource
 from ppm_resources.notion.times import notion_time
-from ppm_sensors.notion.jobs import notion_sync_job
+from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError, WaitTooLongError
+from ppm_sensors.notion.jobs import SENSOR_CLIENT, notion_sync_job
 
 # The newest edit of a database, as Notion writes timestamps, or EMPTY when the database has no pages.
 EMPTY = ""
@@ -71,7 +73,7 @@ async def probe(
     notion: NotionResource, mapping: NotionMapping, names: list[str]
 ) -> dict[str, str | BaseException]:
     """Newest last_edited_time per database (or the error that stopped its probe)."""
-    async with notion.client() as client:
+    async with notion.client(**SENSOR_CLIENT) as client:
         database_ids = await notion.resolve_database_ids(client, mapping, names)
         results = await asyncio.gather(
             *(_newest_edit(client, database_ids[name]) for name in names), return_exceptions=True
@@ -96,7 +98,12 @@ def build_notion_change_sensor(mapping: NotionMapping) -> dg.SensorDefinition:
     ) -> Iterator[dg.RunRequest | dg.SkipReason]:
         names = mapping.names
         previous = parse_cursor(context.cursor)
-        observed = asyncio.run(probe(notion, mapping, names))
+        try:
+            observed = asyncio.run(probe(notion, mapping, names))
+        except (NotionError, WaitTooLongError, RetriesExhaustedError, CircuitOpenError) as error:
+            # Before any probe (e.g. resolving the databases): skip with the reason; the next tick tries again.
+            yield dg.SkipReason(f"Notion could not be probed this tick: {type(error).__name__}: {error}")
+            return
         now = datetime.now(UTC)
 
         cursor = SensorCursor(dict(previous.newest_edit), dict(previous.requested_at))
@@ -118,7 +125,10 @@ def build_notion_change_sensor(mapping: NotionMapping) -> dg.SensorDefinition:
             if name not in changed
             and now - previous.requested_at.get(name, datetime.min.replace(tzinfo=UTC)) >= HEARTBEAT
         ]
-        detail = f"; probe failed for {', '.join(failed)}" if failed else ""
+        detail = ""
+        if failed:  # e.g. a Retry-After longer than a tick may wait: the reason, not a silent timeout
+            first = observed[failed[0]]
+            detail = f"; probe failed for {', '.join(failed)} ({type(first).__name__}: {first})"
 
         if not changed and not quiet:
             yield dg.SkipReason(

@@ -26,9 +26,11 @@ import dagster as dg
 
 from ppm_assets.tables import NOTION_RAW_PAGES, NOTION_SYNC_WATERMARKS, notion_silver_table
 from ppm_resources.lakehouse import Lakehouse
+from ppm_resources.notion.errors import NotionError
 from ppm_resources.notion.mapping import NotionMapping
 from ppm_resources.notion.resource import NotionResource
-from ppm_sensors.notion.jobs import notion_sync_job, sync_config
+from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError, WaitTooLongError
+from ppm_sensors.notion.jobs import SENSOR_CLIENT, notion_sync_job, sync_config
 
 PAGES_PER_REQUEST = 100
 #: Most listing requests one tick makes (~15 s at 3 requests/s): with the probes, a tick stays well inside the
@@ -133,7 +135,7 @@ async def list_live_ids(
     notion: NotionResource, mapping: NotionMapping, names: Sequence[str]
 ) -> dict[str, set[str] | BaseException]:
     """Live page ids per database (or the error that stopped its listing), all under one rate limiter."""
-    async with notion.client() as client:
+    async with notion.client(**SENSOR_CLIENT) as client:
         database_ids = await notion.resolve_database_ids(client, mapping, list(names))
         results = await asyncio.gather(
             *(client.list_page_ids(database_ids[name]) for name in names), return_exceptions=True
@@ -194,7 +196,11 @@ def build_notion_deletion_sensor(mapping: NotionMapping) -> dg.SensorDefinition:
             )
             return
         in_tick, in_run = split_by_size(silver)
-        listed = asyncio.run(list_live_ids(notion, mapping, in_tick)) if in_tick else {}
+        try:
+            listed = asyncio.run(list_live_ids(notion, mapping, in_tick)) if in_tick else {}
+        except (NotionError, WaitTooLongError, RetriesExhaustedError, CircuitOpenError) as error:
+            yield dg.SkipReason(f"Notion could not be listed this tick: {type(error).__name__}: {error}")
+            return
 
         requested = 0
         for name in in_tick:

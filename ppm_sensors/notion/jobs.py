@@ -12,6 +12,16 @@ NOTION_SELECTION_TEXT = f'key:"{NOTION_RAW_PAGES.path}"+ and group:notion'
 NOTION_SELECTION = dg.AssetSelection.from_string(NOTION_SELECTION_TEXT)
 
 
+#: Client options for a sensor's Notion requests: a tick has 60 s (the daemon's evaluation timeout), so a long
+#: Retry-After or a retry storm fails the request at once and the tick says why, instead of timing out silently.
+SENSOR_CLIENT = {
+    "max_retry_after_s": 10.0,
+    "deadline_s": 40.0,
+    "max_retry_after_name": "a sensor tick's limit",
+    "deadline_name": "a sensor tick's deadline (s)",
+}
+
+
 def sync_config(**fields: object) -> dict:
     """Run config of the bronze sync op (`full_sync`, `dry_run`, `page_ids`, `list_pages`)."""
     return {"ops": {BRONZE_OP: {"config": fields}}}

@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 
 from ppm_assets.definitions import defs
+from ppm_assets.notion.sync import MassDisappearanceError
 from ppm_resources.notion.errors import NotionNotFoundError
 from ppm_resources.notion.resource import NotionResource
 from ppm_sensors.gold_hourly import gold_after_notion_deletions
@@ -274,3 +275,19 @@ def test_a_database_too_large_for_a_tick_is_listed_by_its_run(pipeline: Pipeline
     [request] = [r for r in requests if r.partition_key == "budget_lines"]
     assert request.run_config["ops"][BRONZE_OP]["config"] == {"list_pages": True}
     assert parse_listing_cursor(cursor).pages["budget_lines"] > 4_500
+
+
+def test_a_mass_disappearance_is_refused_until_confirmed(pipeline: Pipeline) -> None:
+    """Most of a still-shared database gone at once: nothing tombstoned, a message naming the way forward."""
+    pipeline.sync()
+    store = pipeline.sandbox.notion
+    risks = [page["id"] for page in store.truth("risks")]
+    for page_id in risks[:150]:
+        store.trash_page(page_id)
+    with pytest.raises(MassDisappearanceError, match=r"risks: 150 of 200 live pages .*--allow-mass-delete"):
+        pipeline.sync(["risks"], list_pages=True)
+    assert pipeline.sync(["risks"], page_ids=risks[:19]).databases["risks"].tombstones == 19  # under 20: fine
+    confirmed = pipeline.sync(["risks"], list_pages=True, allow_mass_delete=True)
+    assert confirmed.databases["risks"].tombstones == 131
+    pipeline.build_silver(["risks"])
+    pipeline.assert_silver_matches_truth("risks")

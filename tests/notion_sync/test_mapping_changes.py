@@ -73,6 +73,15 @@ def test_adding_a_notion_database_is_a_yaml_change(tmp_path):
     assert checks == {"key_page_id_unique_not_null": True, "notion_schema_matches_mapping": True}
 
 
+def _materialize_budget_lines_with_drift_check(pipeline) -> dg.ExecuteInProcessResult:
+    [drift_check] = [c for c in notion_checks(pipeline.mapping) if "budget_lines" in str(c.check_keys) and
+                     "schema" in str(c.check_keys)]  # fmt: skip
+    silver = next(a for a in notion_silver_assets(pipeline.mapping) if "budget_lines" in str(a.key))
+    return dg.materialize(
+        [silver, drift_check], resources={"lakehouse": pipeline.lakehouse}, raise_on_error=False
+    )
+
+
 @pytest.mark.parametrize("change", ["rename", "drop"])
 def test_schema_drift_warns_with_the_property_and_its_mapping_line(pipeline, change):
     assert pipeline.materialize_bronze(["budget_lines"]).success
@@ -85,12 +94,7 @@ def test_schema_drift_warns_with_the_property_and_its_mapping_line(pipeline, cha
     assert pipeline.materialize_bronze(["budget_lines"]).success
 
     database = pipeline.mapping.database("budget_lines")
-    [drift_check] = [c for c in notion_checks(pipeline.mapping) if "budget_lines" in str(c.check_keys) and
-                     "schema" in str(c.check_keys)]  # fmt: skip
-    silver = next(a for a in notion_silver_assets(pipeline.mapping) if "budget_lines" in str(a.key))
-    result = dg.materialize(
-        [silver, drift_check], resources={"lakehouse": pipeline.lakehouse}, raise_on_error=False
-    )
+    result = _materialize_budget_lines_with_drift_check(pipeline)
     assert result.success  # a warning, never a crash
     [evaluation] = result.get_asset_check_evaluations()
     vendor = next(c for c in database.columns if c.notion_property == "Vendor")
@@ -107,6 +111,28 @@ def test_schema_drift_warns_with_the_property_and_its_mapping_line(pipeline, cha
             "WHERE database_name = 'budget_lines' ORDER BY synced_at DESC LIMIT 1"
         ).to_pylist()[0]
         assert newest["supplier"]
+
+
+def test_a_property_recreated_with_another_type_fails_the_drift_check(pipeline):
+    """Amount re-created as text: every amount would be NULL; the check says which property and why."""
+    assert pipeline.materialize_bronze(["budget_lines"]).success
+    store = pipeline.sandbox.notion
+    store.drop_property("budget_lines", "Amount")
+    store.add_property("budget_lines", "Amount", "rich_text")
+    store.edit_page(store.truth("budget_lines")[0]["id"], {"Amount": "1,200.50"})
+    assert pipeline.materialize_bronze(["budget_lines"]).success
+
+    database = pipeline.mapping.database("budget_lines")
+    result = _materialize_budget_lines_with_drift_check(pipeline)
+    [evaluation] = result.get_asset_check_evaluations()
+    amount = next(c for c in database.columns if c.notion_property == "Amount")
+    assert not evaluation.passed
+    assert evaluation.metadata["missing_properties"].value == []  # the name is still there: not a rename
+    assert evaluation.metadata["retyped_properties"].value == [
+        f"Amount is rich_text in Notion, mapped as decimal (config/notion_mapping.yaml line {amount.line}, "
+        "column amount)"
+    ]
+    assert "Property type changed" in evaluation.description
 
 
 def test_a_full_sync_refreshes_rollups_that_changed_without_an_edit(pipeline):

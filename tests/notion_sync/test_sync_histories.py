@@ -135,6 +135,10 @@ class AfterEachQuery(httpx.AsyncBaseTransport):
         )
     ]
 )
+@example(  # P read in its edit minute and edited again within that minute (its last_edited_time stays), then
+    # the clock passes the overlap and Q is edited: the watermark must not pass P's minute
+    history=[([("edit", 0, 1), ("edit", 1, 2)], [[("edit_read", 0, 3), ("tick", 200), ("edit", 2, 4)]])]
+)
 def test_no_edit_is_lost_while_scans_run(sandbox, make_pipeline, history):
     sandbox.reset()
     sandbox.notion.reset()

@@ -1,0 +1,92 @@
+"""A `ppm sync` killed with SIGKILL leaves its run in flight holding the `notion_api` pool slot: the next `ppm`
+command (or the `dead_cli_runs` sensor) marks it failed and frees the slot, so later syncs complete."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ppm_resources.paths import project_root
+from ppm_sandbox import SandboxServer
+from ppm_sensors.dead_runs import dead_cli_runs
+
+PPM = str(Path(__import__("sys").executable).parent / "ppm")
+
+
+@pytest.fixture
+def env(tmp_path: Path, clean_sandbox: SandboxServer) -> Iterator[dict[str, str]]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    # The repository's instance settings: the notion_api pool of one slot is what a dead run kept.
+    shutil.copyfile(project_root() / "dagster.yaml", home / "dagster.yaml")
+    values = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PPM_LAKEHOUSE_DIR": str(tmp_path / "lakehouse"),
+        "PPM_SANDBOX_URL": clean_sandbox.url,
+        "NOTION_RATE_LIMIT_RPS": "2",  # a full sync of budget lines takes a while: time to kill it mid-run
+    }
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield values
+    if previous is None:
+        del os.environ["DAGSTER_HOME"]
+    else:
+        os.environ["DAGSTER_HOME"] = previous
+
+
+def _kill_mid_sync(env: dict[str, str], instance: dg.DagsterInstance) -> str:
+    """Start `ppm sync-database budget_lines --full-sync`, SIGKILL it once its bronze step runs; its run id."""
+    process = subprocess.Popen(
+        [PPM, "sync-database", "budget_lines", "--full-sync"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while True:
+            assert process.poll() is None, "the sync ended before it could be killed"
+            runs = [r for r in instance.get_runs() if r.tags.get("ppm/pid") == str(process.pid)]
+            if runs and instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_START):
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return runs[0].run_id
+
+
+def test_a_killed_cli_sync_no_longer_blocks_later_syncs(env: dict[str, str]) -> None:
+    with dg.DagsterInstance.get() as instance:
+        # 1: the sensor releases it
+        stuck = _kill_mid_sync(env, instance)
+        assert instance.get_run_by_id(stuck).status == dg.DagsterRunStatus.STARTED  # what went wrong before
+        result = dead_cli_runs(dg.build_sensor_context(instance=instance))
+        assert "released 1 run" in result.skip_message
+        assert instance.get_run_by_id(stuck).status == dg.DagsterRunStatus.FAILURE
+        assert not instance.event_log_storage.get_concurrency_run_ids() or stuck not in (
+            instance.event_log_storage.get_concurrency_run_ids()
+        )
+
+        # 2: the next ppm command releases it, then syncs
+        stuck = _kill_mid_sync(env, instance)
+        done = subprocess.run(
+            [PPM, "sync-database", "budget_lines"], env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"run {stuck} (" in done.stderr and "marked failed, its pool slots freed" in done.stderr
+        record = instance.get_run_by_id(stuck)
+        assert record.status == dg.DagsterRunStatus.FAILURE
+        failure = instance.all_logs(stuck, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "ended without finishing it (killed or hung up)" in failure[-1].dagster_event.message
