@@ -113,6 +113,12 @@ def materialize(select: str | None) -> None:
     _run(f"materializing {select or 'all assets'}", select)
 
 
+def _sync_tags(dry_run: bool) -> dict[str, str]:
+    from ppm_resources.run_tags import DRY_RUN_TAG
+
+    return {"ppm/trigger": "cli", **({DRY_RUN_TAG: "true"} if dry_run else {})}
+
+
 _ALLOW_MASS_DELETE = click.option(
     "--allow-mass-delete",
     is_flag=True,
@@ -132,7 +138,7 @@ def sync(full_sync: bool, dry_run: bool, allow_mass_delete: bool) -> None:
         op_config={
             BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run, "allow_mass_delete": allow_mass_delete}
         },
-        tags={"ppm/trigger": "cli"},
+        tags=_sync_tags(dry_run),
     )
 
 
@@ -182,7 +188,7 @@ def sync_database(
                 "allow_mass_delete": allow_mass_delete,
             }
         },
-        tags={"ppm/trigger": "cli"},
+        tags=_sync_tags(dry_run),
     )
 
 

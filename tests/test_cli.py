@@ -115,6 +115,20 @@ def test_sync_database_records_the_fate_of_named_and_vanished_pages(materialized
     assert sorted(archived.to_pylist()) == sorted([trashed, deleted])
 
 
+def test_a_dry_run_does_not_hide_a_failed_sync_from_status(materialized, clean_sandbox, tmp_path):
+    env = {**materialized, "PPM_LAKEHOUSE_DIR": str(tmp_path / "lakehouse")}
+    clean_sandbox.faults.set(fail_next=[{"status": 401, "count": 5, "path": "/query"}])
+    try:
+        failed = run_ppm(env, "sync-database", "risks")
+    finally:
+        clean_sandbox.faults.set(fail_next=[])
+    assert failed.returncode == 1
+    dry = run_ppm(env, "sync-database", "risks", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    problems = run_ppm(env, "status", "--problems")
+    assert "bronze/notion_raw_pages" in problems.stdout and "FAILURE" in problems.stdout, problems.stdout
+
+
 def test_health_checks_every_database(materialized):
     result = run_ppm(materialized, "health")
     assert result.returncode == 0, result.stderr

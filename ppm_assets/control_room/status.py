@@ -23,6 +23,7 @@ from ppm_resources.dagster_internals import (
     cron_string_iterator,
 )
 from ppm_resources.run_errors import root_cause_message, run_error, step_errors
+from ppm_resources.run_tags import DRY_RUN_TAG
 
 NEVER_RUN = "NEVER_RUN"
 
@@ -121,6 +122,26 @@ class _Runs:
         if run_id not in self._steps:
             self._steps[run_id] = step_errors(self.instance, run_id)
         return self._steps[run_id]
+
+
+def _is_dry_run(record: dg.RunRecord | None) -> bool:
+    return record is not None and record.dagster_run.tags.get(DRY_RUN_TAG) == "true"
+
+
+def _last_real_run(
+    instance: dg.DagsterInstance, runs: _Runs, key: dg.AssetKey, look_back: int = 50
+) -> str | None:
+    """The newest run that set out to materialize `key` and was not a dry run (a dry run writes nothing: a
+    successful one must not hide the failed sync before it)."""
+    planned = instance.fetch_planned_materializations(key, limit=look_back).records
+    return next(
+        (
+            record.run_id
+            for record in planned
+            if record.run_id and not _is_dry_run(runs.record(record.run_id))
+        ),
+        None,
+    )
 
 
 def _run_fields(runs: _Runs, record: dg.RunRecord | None) -> dict:
@@ -230,6 +251,8 @@ def collect_status(
         run_id = entry.last_run_id if entry else None
         if run_id is not None and run_id == exclude_run_id:
             run_id = materialization.run_id if materialization else None  # the previous snapshot's run
+        if run_id is not None and _is_dry_run(runs.record(run_id)):
+            run_id = _last_real_run(instance, runs, key)
         step_key = asset_graph.get(key).assets_def.get_op_def_for_asset_key(key).name
         fields_ = _run_fields(runs, runs.record(run_id) if run_id else None)
         fields_.update(_asset_outcome(runs, fields_, step_key, materialization))

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from ppm_assets.tables import NOTION_RAW_PAGES
+from ppm_resources.run_tags import DRY_RUN_TAG
 from ppm_sensors.retries import RETRY_TAGS
 
 BRONZE_OP = NOTION_RAW_PAGES.op_name
@@ -49,7 +50,7 @@ notion_dry_run_job = dg.define_asset_job(
     name="notion_dry_run",
     selection=NOTION_SELECTION,
     config=sync_config(dry_run=True),
-    tags=RETRY_TAGS,
+    tags={**RETRY_TAGS, DRY_RUN_TAG: "true"},
     description="Fetch and validate the selected databases; write nothing (counts logged as observations).",
 )
 
