@@ -1,5 +1,6 @@
-"""A `ppm sync` killed with SIGKILL leaves its run in flight holding the `notion_api` pool slot: the next `ppm`
-command (or the `dead_cli_runs` sensor) marks it failed and frees the slot, so later syncs complete."""
+"""`ppm` runs that overlap or die: a `ppm sync` killed with SIGKILL leaves its run in flight holding the
+`notion_api` pool slot, and the next `ppm` command (or the `dead_cli_runs` sensor) marks it failed and frees the
+slot; two syncs at once (a pool of two, or two instances on one lakehouse) store each page version once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.paths import project_root
 from ppm_sandbox import SandboxServer
 from ppm_sensors.dead_runs import dead_cli_runs
@@ -90,3 +92,40 @@ def test_a_killed_cli_sync_no_longer_blocks_later_syncs(env: dict[str, str]) -> 
         assert record.status == dg.DagsterRunStatus.FAILURE
         failure = instance.all_logs(stuck, of_type=dg.DagsterEventType.RUN_FAILURE)
         assert "ended without finishing it (killed or hung up)" in failure[-1].dagster_event.message
+
+
+@pytest.mark.parametrize("layout", ["pool_of_two", "two_instances"])
+def test_two_cli_syncs_at_once_store_each_version_once(
+    env: dict[str, str], tmp_path: Path, layout: str
+) -> None:
+    """The issue's reproduction: two full syncs at once, with the `notion_api` pool raised to 2 in one instance,
+    or in two instances sharing one lakehouse; bronze holds each page version once."""
+    home = Path(env["DAGSTER_HOME"])
+    config = (home / "dagster.yaml").read_text().replace("default_limit: 1", "default_limit: 2")
+    (home / "dagster.yaml").write_text(config)
+    second_home = tmp_path / "second_home"
+    second_home.mkdir()
+    (second_home / "dagster.yaml").write_text(config)
+    envs = [env, {**env, "DAGSTER_HOME": str(second_home)} if layout == "two_instances" else env]
+    syncs = [
+        subprocess.Popen(
+            [PPM, "sync-database", "risks", "--full-sync"],
+            env={**e, "NOTION_RATE_LIMIT_RPS": "50"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for e in envs
+    ]
+    outputs = [process.communicate(timeout=600)[0] for process in syncs]
+    assert [process.returncode for process in syncs] == [0, 0], outputs
+    lakehouse = LocalLakehouse(root=env["PPM_LAKEHOUSE_DIR"])
+    duplicates = lakehouse.query(
+        "SELECT page_id, content_hash FROM bronze.notion_raw_pages GROUP BY page_id, content_hash "
+        "HAVING count(*) > 1"
+    )
+    assert duplicates.num_rows == 0
+    counts = lakehouse.query(
+        "SELECT count(*) AS n, count(DISTINCT page_id) AS pages FROM bronze.notion_raw_pages"
+    )
+    assert counts.to_pylist() == [{"n": 200, "pages": 200}]
