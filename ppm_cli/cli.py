@@ -50,8 +50,12 @@ def _run(
     partition: str | None = None,
     op_config: dict[str, dict] | None = None,
     tags: dict[str, str] | None = None,
+    pools: tuple[str, ...] = (),
 ) -> None:
-    """Materialize in process, recorded in the Dagster instance; print a summary; exit 1 on failure."""
+    """Materialize in process, recorded in the Dagster instance; print a summary; exit 1 on failure.
+
+    `pools`: wait here, interruptibly, while another run holds every slot of one of them.
+    """
     home = ensure_dagster_home()
     import dagster as dg
 
@@ -60,6 +64,7 @@ def _run(
     defs = _load_defs()
     with dg.DagsterInstance.get() as instance:
         _release_dead_runs(instance)
+        _wait_for_pools(instance, pools)
         click.echo(f"{description} (instance {home}) ...")
         try:
             summary = materialize_all(
@@ -68,6 +73,28 @@ def _run(
         except ValueError as error:
             _fail(str(error))
     _report(summary)
+
+
+def _wait_for_pools(instance: Any, pools: tuple[str, ...]) -> None:
+    """Wait (1 s naps, Ctrl-C or SIGTERM stop it) while a live run holds a pool this command needs.
+
+    Dagster's in-process executor would wait for the slot too, but in a busy loop at full CPU that does not
+    answer SIGTERM; waiting here first keeps a queued `ppm sync` quiet and stoppable.
+    """
+    from ppm_resources.run_liveness import pool_holders
+
+    announced: set[str] = set()
+    for pool in pools:
+        while holders := pool_holders(instance, pool):
+            if pool not in announced:
+                announced.add(pool)
+                click.echo(
+                    f"waiting: the {pool} pool is held by run {', '.join(holders)}; this command starts when it "
+                    "is free (Ctrl-C stops waiting)",
+                    err=True,
+                )
+            time.sleep(1.0)
+            _release_dead_runs(instance)  # a holder that dies meanwhile frees its slot
 
 
 def _release_dead_runs(instance: Any) -> None:
@@ -110,7 +137,11 @@ def _report(summary: MaterializeSummary) -> None:
 @click.option("--select", default=None, help="Dagster asset selection, e.g. 'key:silver/*' (default: all).")
 def materialize(select: str | None) -> None:
     """Materialize every asset once, headless; exit 1 if anything fails."""
-    _run(f"materializing {select or 'all assets'}", select)
+    _run(f"materializing {select or 'all assets'}", select, pools=NOTION_POOLS)
+
+
+#: The pools the Notion sync's bronze asset takes (`pool=` on the asset).
+NOTION_POOLS = ("notion_api",)
 
 
 def _sync_tags(dry_run: bool) -> dict[str, str]:
@@ -139,6 +170,7 @@ def sync(full_sync: bool, dry_run: bool, allow_mass_delete: bool) -> None:
             BRONZE_OP: {"full_sync": full_sync, "dry_run": dry_run, "allow_mass_delete": allow_mass_delete}
         },
         tags=_sync_tags(dry_run),
+        pools=NOTION_POOLS,
     )
 
 
@@ -189,6 +221,7 @@ def sync_database(
             }
         },
         tags=_sync_tags(dry_run),
+        pools=NOTION_POOLS,
     )
 
 

@@ -70,3 +70,11 @@ def release_dead_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
         )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     return released
+
+
+def pool_holders(instance: dg.DagsterInstance, pool: str) -> list[str]:
+    """Runs holding every slot of `pool` (empty when a slot is free, or the pool was never used)."""
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    if info.slot_count <= 0 or info.active_slot_count < info.slot_count:
+        return []
+    return sorted(info.active_run_ids)

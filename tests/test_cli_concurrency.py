@@ -129,3 +129,35 @@ def test_two_cli_syncs_at_once_store_each_version_once(
         "SELECT count(*) AS n, count(DISTINCT page_id) AS pages FROM bronze.notion_raw_pages"
     )
     assert counts.to_pylist() == [{"n": 200, "pages": 200}]
+
+
+def test_a_sync_waiting_for_the_pool_says_so_and_stops_on_sigterm(env: dict[str, str]) -> None:
+    """Before, a second `ppm sync` waited for the pool in a busy loop that ignored SIGTERM."""
+    holder = subprocess.Popen(
+        [PPM, "sync-database", "budget_lines", "--full-sync"],
+        env={**env, "NOTION_RATE_LIMIT_RPS": "0.2"},  # holds the notion_api slot for over a minute
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with dg.DagsterInstance.get() as instance:
+            while not instance.event_log_storage.get_concurrency_info("notion_api").active_run_ids:
+                assert holder.poll() is None
+                time.sleep(0.2)
+        waiter = subprocess.Popen(
+            [PPM, "sync-database", "risks"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = waiter.stderr.readline()
+        while line and not line.startswith("waiting:"):
+            line = waiter.stderr.readline()
+        assert line.startswith("waiting: the notion_api pool is held by run "), line
+        waiter.send_signal(signal.SIGTERM)
+        waiter.communicate(timeout=60)
+        assert waiter.returncode == -signal.SIGTERM
+    finally:
+        holder.kill()
+        holder.wait()
