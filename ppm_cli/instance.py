@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -17,4 +18,22 @@ def ensure_dagster_home() -> Path:
     if source.is_file():
         shutil.copyfile(source, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
+    _create_storage_once(home)
     return home
+
+
+def _create_storage_once(home: Path) -> None:
+    """Create the instance's SQLite storage once, under a lock.
+
+    Two `ppm` commands started together on a new instance would both create it and race in its schema
+    migration (alembic: "Online migration expected to match one row"), failing one of them.
+    """
+    if (home / "history" / "runs.db").exists():
+        return
+    import dagster as dg
+
+    with (home / ".storage.lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes (or the process dies)
+        if not (home / "history" / "runs.db").exists():
+            with dg.DagsterInstance.get():
+                pass

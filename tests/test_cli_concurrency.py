@@ -100,12 +100,12 @@ def test_two_cli_syncs_at_once_store_each_version_once(
 ) -> None:
     """The issue's reproduction: two full syncs at once, with the `notion_api` pool raised to 2 in one instance,
     or in two instances sharing one lakehouse; bronze holds each page version once."""
-    home = Path(env["DAGSTER_HOME"])
-    config = (home / "dagster.yaml").read_text().replace("default_limit: 1", "default_limit: 2")
-    (home / "dagster.yaml").write_text(config)
     second_home = tmp_path / "second_home"
     second_home.mkdir()
-    (second_home / "dagster.yaml").write_text(config)
+    shutil.copyfile(project_root() / "dagster.yaml", second_home / "dagster.yaml")
+    if layout == "pool_of_two":
+        with dg.DagsterInstance.get() as instance:  # `ppm` refreshes dagster.yaml: the limit is set here
+            instance.event_log_storage.set_concurrency_slots("notion_api", 2)
     envs = [env, {**env, "DAGSTER_HOME": str(second_home)} if layout == "two_instances" else env]
     syncs = [
         subprocess.Popen(
@@ -129,6 +129,15 @@ def test_two_cli_syncs_at_once_store_each_version_once(
         "SELECT count(*) AS n, count(DISTINCT page_id) AS pages FROM bronze.notion_raw_pages"
     )
     assert counts.to_pylist() == [{"n": 200, "pages": 200}]
+    # the two syncs really ran at once (with a pool of one, the second would have waited for the first)
+    runs = []
+    for home in {e["DAGSTER_HOME"] for e in envs}:
+        os.environ["DAGSTER_HOME"] = home
+        with dg.DagsterInstance.get() as instance:
+            runs += [r for r in instance.get_run_records() if r.dagster_run.tags.get("ppm/trigger") == "cli"]
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    first, second = sorted(runs, key=lambda r: r.start_time)
+    assert second.start_time < first.end_time
 
 
 def test_a_sync_waiting_for_the_pool_says_so_and_stops_on_sigterm(env: dict[str, str]) -> None:
