@@ -17,12 +17,11 @@ import dagster as dg
 from ppm_assets.partitions import range_tags
 from ppm_assets.tables import NOTION_RAW_PAGES, NOTION_SYNC_WATERMARKS, notion_silver_table
 from ppm_resources.notion import NotionClient
-from ppm_resources.notion.errors import NotionError
 from ppm_resources.notion.mapping import NotionMapping
 from ppm_resources.notion.resource import NotionResource
 from ppm_resources.notion.times import notion_time
-from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError, WaitTooLongError
-from ppm_sensors.notion.jobs import SENSOR_CLIENT, notion_sync_job
+from ppm_sensors.notion.cursors import cursor_object, database_times
+from ppm_sensors.notion.jobs import SENSOR_CLIENT, SENSOR_REQUEST_ERRORS, notion_sync_job
 
 # The newest edit of a database, as Notion writes timestamps, or EMPTY when the database has no pages.
 EMPTY = ""
@@ -44,23 +43,11 @@ class SensorCursor:
 
 def parse_cursor(cursor: str | None) -> SensorCursor:
     """The sensor cursor; an unreadable one starts over (every database counts as changed)."""
-    try:
-        value = json.loads(cursor) if cursor else {}
-    except json.JSONDecodeError:
-        value = {}
-    if not isinstance(value, dict):
-        return SensorCursor()
+    value = cursor_object(cursor)
     edits = value.get("newest_edit")
-    requested = value.get("requested_at")
-    requested_at: dict[str, datetime] = {}
-    for name, at in requested.items() if isinstance(requested, dict) else []:
-        try:
-            requested_at[str(name)] = datetime.fromisoformat(at)
-        except (TypeError, ValueError):
-            continue  # that database just gets its heartbeat sooner
     return SensorCursor(
         newest_edit={str(k): str(v) for k, v in edits.items()} if isinstance(edits, dict) else {},
-        requested_at=requested_at,
+        requested_at=database_times(value.get("requested_at")),
     )
 
 
@@ -100,7 +87,7 @@ def build_notion_change_sensor(mapping: NotionMapping) -> dg.SensorDefinition:
         previous = parse_cursor(context.cursor)
         try:
             observed = asyncio.run(probe(notion, mapping, names))
-        except (NotionError, WaitTooLongError, RetriesExhaustedError, CircuitOpenError) as error:
+        except SENSOR_REQUEST_ERRORS as error:
             # Before any probe (e.g. resolving the databases): skip with the reason; the next tick tries again.
             yield dg.SkipReason(f"Notion could not be probed this tick: {type(error).__name__}: {error}")
             return

@@ -26,11 +26,10 @@ import dagster as dg
 
 from ppm_assets.tables import NOTION_RAW_PAGES, NOTION_SYNC_WATERMARKS, notion_silver_table
 from ppm_resources.lakehouse import Lakehouse
-from ppm_resources.notion.errors import NotionError
 from ppm_resources.notion.mapping import NotionMapping
 from ppm_resources.notion.resource import NotionResource
-from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError, WaitTooLongError
-from ppm_sensors.notion.jobs import SENSOR_CLIENT, notion_sync_job, sync_config
+from ppm_sensors.notion.cursors import cursor_object, database_times
+from ppm_sensors.notion.jobs import SENSOR_CLIENT, SENSOR_REQUEST_ERRORS, notion_sync_job, sync_config
 
 PAGES_PER_REQUEST = 100
 #: Most listing requests one tick makes (~15 s at 3 requests/s): with the probes, a tick stays well inside the
@@ -98,22 +97,10 @@ class ListingCursor:
 
 def parse_listing_cursor(cursor: str | None) -> ListingCursor:
     """The sensor cursor; anything unreadable starts over (every database is due for a listing)."""
-    try:
-        value = json.loads(cursor) if cursor else {}
-    except json.JSONDecodeError:
-        value = {}
-    if not isinstance(value, dict):
-        return ListingCursor()
-    listed_at: dict[str, datetime] = {}
-    listed = value.get("listed_at")
-    for name, at in listed.items() if isinstance(listed, dict) else []:
-        try:
-            listed_at[str(name)] = datetime.fromisoformat(at)
-        except (TypeError, ValueError):
-            continue  # that database is just due sooner
+    value = cursor_object(cursor)
     pages = value.get("pages")
     counts = {str(k): v for k, v in pages.items() if isinstance(v, int)} if isinstance(pages, dict) else {}
-    return ListingCursor(listed_at, counts)
+    return ListingCursor(database_times(value.get("listed_at")), counts)
 
 
 def split_by_size(live: Mapping[str, set[str]]) -> tuple[list[str], list[str]]:
@@ -198,7 +185,7 @@ def build_notion_deletion_sensor(mapping: NotionMapping) -> dg.SensorDefinition:
         in_tick, in_run = split_by_size(silver)
         try:
             listed = asyncio.run(list_live_ids(notion, mapping, in_tick)) if in_tick else {}
-        except (NotionError, WaitTooLongError, RetriesExhaustedError, CircuitOpenError) as error:
+        except SENSOR_REQUEST_ERRORS as error:
             yield dg.SkipReason(f"Notion could not be listed this tick: {type(error).__name__}: {error}")
             return
 

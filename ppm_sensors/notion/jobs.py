@@ -3,6 +3,8 @@
 import dagster as dg
 
 from ppm_assets.tables import NOTION_RAW_PAGES
+from ppm_resources.notion.errors import NotionError
+from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError, WaitTooLongError
 from ppm_resources.run_tags import DRY_RUN_TAG
 from ppm_sensors.retries import RETRY_TAGS
 
@@ -21,6 +23,10 @@ SENSOR_CLIENT = {
     "max_retry_after_name": "a sensor tick's limit",
     "deadline_name": "a sensor tick's deadline (s)",
 }
+
+
+#: What a sensor's Notion requests may raise that ends the tick with a skip reason (an answer or a bound, not a bug).
+SENSOR_REQUEST_ERRORS = (NotionError, WaitTooLongError, RetriesExhaustedError, CircuitOpenError)
 
 
 def sync_config(**fields: object) -> dict:

@@ -1,10 +1,11 @@
 """Incremental sync under random edit histories (hypothesis): silver always ends equal to the sandbox."""
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -18,6 +19,26 @@ from ppm_resources.notion.mapping import load_notion_mapping
 
 DATABASE = "budget_lines"
 START = datetime(2026, 11, 21, 10, 0, 30, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def fresh_pipeline(sandbox, make_pipeline, prefix: str) -> Iterator:
+    """A pipeline on a freshly reset sandbox whose clock is frozen at START; everything restored afterwards."""
+    sandbox.reset()
+    sandbox.notion.reset()
+    sandbox.clock.freeze(START)
+    try:
+        yield make_pipeline(
+            sandbox,
+            LocalLakehouse(root=tempfile.mkdtemp(prefix=prefix)),
+            load_notion_mapping(),
+            token=f"secret_{prefix}{uuid.uuid4().hex}",
+        )
+    finally:
+        sandbox.faults.set(fail_next=[])
+        sandbox.clock.real()
+        sandbox.notion.reset()
+
 
 edit = st.tuples(st.just("edit"), st.integers(0, 40), st.integers(-1_000, 1_000_000))
 create = st.tuples(st.just("create"), st.text("abcdefgh ", max_size=12), st.integers(0, 10_000))
@@ -33,16 +54,7 @@ histories = st.lists(st.one_of(edit, edit, create, tick, tick, sync), min_size=1
 )
 @given(history=histories)
 def test_incremental_syncs_end_equal_to_the_sandbox(sandbox, make_pipeline, history):
-    sandbox.reset()
-    sandbox.notion.reset()
-    sandbox.clock.freeze(START)
-    try:
-        pipeline = make_pipeline(
-            sandbox,
-            LocalLakehouse(root=tempfile.mkdtemp(prefix="history-")),
-            load_notion_mapping(),
-            token=f"secret_history_{uuid.uuid4().hex}",
-        )
+    with fresh_pipeline(sandbox, make_pipeline, "history-") as pipeline:
         store = sandbox.notion
         page_ids = [page["id"] for page in store.truth(DATABASE)[:41]]
         pipeline.sync([DATABASE])
@@ -58,9 +70,6 @@ def test_incremental_syncs_end_equal_to_the_sandbox(sandbox, make_pipeline, hist
         pipeline.sync([DATABASE])
         pipeline.build_silver([DATABASE])
         pipeline.assert_silver_matches_truth(DATABASE)
-    finally:
-        sandbox.clock.real()
-        sandbox.notion.reset()
 
 
 # ------------------------------------------------- edits, trash and clock jumps while a scan is running
@@ -140,16 +149,7 @@ class AfterEachQuery(httpx.AsyncBaseTransport):
     history=[([("edit", 0, 1), ("edit", 1, 2)], [[("edit_read", 0, 3), ("tick", 200), ("edit", 2, 4)]])]
 )
 def test_no_edit_is_lost_while_scans_run(sandbox, make_pipeline, history):
-    sandbox.reset()
-    sandbox.notion.reset()
-    sandbox.clock.freeze(START)
-    try:
-        pipeline = make_pipeline(
-            sandbox,
-            LocalLakehouse(root=tempfile.mkdtemp(prefix="scan-history-")),
-            load_notion_mapping(),
-            token=f"secret_scan_{uuid.uuid4().hex}",
-        )
+    with fresh_pipeline(sandbox, make_pipeline, "scan-") as pipeline:
         store = sandbox.notion
         page_ids = [page["id"] for page in store.truth(DATABASE)[:8]]
         trashed: set[str] = set()
@@ -195,7 +195,3 @@ def test_no_edit_is_lost_while_scans_run(sandbox, make_pipeline, history):
         pipeline.assert_silver_matches_truth(DATABASE)
         silver = pipeline.silver(DATABASE)
         assert {page_id for page_id in trashed if not silver[page_id]["is_archived"]} == set()
-    finally:
-        sandbox.faults.set(fail_next=[])
-        sandbox.clock.real()
-        sandbox.notion.reset()
