@@ -10,6 +10,9 @@ def notion_database_partitions(mapping: NotionMapping) -> dg.StaticPartitionsDef
     return dg.StaticPartitionsDefinition(mapping.names)
 
 
+# Azure bronze: one partition per subscription (lowercase dashed id), added and removed by the discovery sensor.
+azure_subscriptions = dg.DynamicPartitionsDefinition(name="azure_subscriptions")
+
 # gold/budget_vs_actual: one partition per month since the first budget year, up to the current month.
 monthly_periods = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
 
@@ -26,6 +29,6 @@ def partition_statuses(
     instance: dg.DagsterInstance, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
 ) -> dict[str, dg.AssetPartitionStatus | None]:
     """Every partition of `key` with its latest status in `instance` (None: never materialized)."""
-    keys = partitions_def.get_partition_keys()
+    keys = partitions_def.get_partition_keys(dynamic_partitions_store=instance)
     status = instance.get_status_by_partition(key, keys, partitions_def) or {}
     return {k: status.get(k) for k in keys}

@@ -16,7 +16,7 @@ import dagster as dg
 
 from ppm_resources.notion.mapping import NotionMapping
 
-Area = Literal["notion", "finance", "quality", "control_room"]
+Area = Literal["notion", "finance", "quality", "control_room", "azure"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,13 @@ DATA_QUALITY_ISSUES = Table(
     "gold.data_quality_issues", "quality", built_from="config/dq_rules.yaml evaluated on silver and gold"
 )
 CONTROL_ROOM_STATUS = Table("gold.control_room_status", "control_room", built_from="the Dagster instance")
+AZURE_RESOURCES_RAW = Table("bronze.azure_resources", "azure", built_from="Azure Resource Graph")
+AZURE_ADVISOR_RAW = Table("bronze.azure_advisor", "azure", built_from="Azure Advisor")
+AZURE_RESOURCES = Table("silver.azure_resources", "azure", sql="silver/azure_resources.sql")
+ADVISOR_RECOMMENDATIONS = Table(
+    "silver.advisor_recommendations", "azure", sql="silver/advisor_recommendations.sql"
+)
+ADVISOR_SUMMARY = Table("gold.advisor_summary", "azure", sql="gold/advisor_summary.sql")
 
 #: Every table that is not generated from the Notion mapping.
 FIXED_TABLES = (
@@ -79,6 +86,11 @@ FIXED_TABLES = (
     FORECAST,
     DATA_QUALITY_ISSUES,
     CONTROL_ROOM_STATUS,
+    AZURE_RESOURCES_RAW,
+    AZURE_ADVISOR_RAW,
+    AZURE_RESOURCES,
+    ADVISOR_RECOMMENDATIONS,
+    ADVISOR_SUMMARY,
 )
 
 

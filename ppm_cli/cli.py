@@ -240,9 +240,18 @@ def demo(port: int, sandbox_port: int, skip_materialize: bool) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     home = ensure_dagster_home()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PPM_SANDBOX_URL": sandbox_url}
+    # Azure is served over HTTPS on the next port, with a certificate the sandbox writes where the clients read it.
+    azure_port = sandbox_port + 1
+    tls_dir = project_root() / ".state" / "sandbox"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PPM_SANDBOX_URL": sandbox_url,
+        "PPM_SANDBOX_AZURE_URL": f"https://127.0.0.1:{azure_port}",
+        "PPM_SANDBOX_CA_CERT": str(tls_dir / "ca.pem"),
+    }
     logs = project_root() / ".logs"
-    with background(sandbox_command(sandbox_port), env, logs / "sandbox.log") as sandbox:
+    with background(sandbox_command(sandbox_port, azure_port, tls_dir), env, logs / "sandbox.log") as sandbox:
         wait_for_http(f"{sandbox_url}/healthz", 60, sandbox)
         click.echo(f"sandbox ready at {sandbox_url} (log: .logs/sandbox.log)")
         if not skip_materialize:

@@ -78,8 +78,21 @@ def background(args: Sequence[str], env: dict[str, str], log_path: Path) -> Iter
             stop(process)
 
 
-def sandbox_command(port: int) -> list[str]:
-    return [str(BIN / "ppm-sandbox"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+def sandbox_command(port: int, tls_port: int, tls_dir: Path) -> list[str]:
+    """The sandbox: Notion and the control plane over HTTP on `port`, Azure over HTTPS on `tls_port` with a
+    certificate written to `tls_dir` (`ca.pem`), which the Azure clients trust."""
+    return [
+        str(BIN / "ppm-sandbox"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--tls-port",
+        str(tls_port),
+        "--tls-dir",
+        str(tls_dir),
+    ]
 
 
 def dagster_dev_command(port: int) -> list[str]:

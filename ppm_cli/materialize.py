@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from ppm_assets.partitions import RANGE_START, range_tags
+from ppm_assets.partitions import RANGE_START, azure_subscriptions, range_tags
 from ppm_resources.run_liveness import owner_tags
 
 if TYPE_CHECKING:
@@ -57,6 +57,9 @@ class MaterializeSummary:
 class RunPlan:
     keys: tuple[dg.AssetKey, ...]
     partitions_def: dg.PartitionsDefinition | None
+    # One run per partition instead of one run over the range: assets that read `context.partition_key` (no
+    # single-run backfill policy), such as the Azure subscriptions, where each partition must fail alone.
+    per_partition: bool = False
 
 
 def plan_runs(asset_graph: BaseAssetGraph, keys: AbstractSet[dg.AssetKey]) -> list[RunPlan]:
@@ -64,32 +67,64 @@ def plan_runs(asset_graph: BaseAssetGraph, keys: AbstractSet[dg.AssetKey]) -> li
     plans: list[RunPlan] = []
     current: list[dg.AssetKey] = []
     current_def: dg.PartitionsDefinition | None = None
+    per_partition = False
     for key in asset_graph.toposorted_asset_keys:
         if key not in keys:
             continue
-        partitions_def = asset_graph.get(key).partitions_def
+        node = asset_graph.get(key)
+        partitions_def = node.partitions_def
         if partitions_def is not None and current_def is not None and partitions_def != current_def:
-            plans.append(RunPlan(tuple(current), current_def))
-            current, current_def = [], None
+            plans.append(RunPlan(tuple(current), current_def, per_partition))
+            current, current_def, per_partition = [], None, False
         current.append(key)
         current_def = current_def or partitions_def
+        if partitions_def is not None:
+            policy = node.backfill_policy
+            per_partition = per_partition or policy is None or policy.max_partitions_per_run is not None
     if current:
-        plans.append(RunPlan(tuple(current), current_def))
+        plans.append(RunPlan(tuple(current), current_def, per_partition and current_def is not None))
     return plans
 
 
+def selected_partitions(
+    partitions_def: dg.PartitionsDefinition,
+    only: str | None = None,
+    instance: dg.DagsterInstance | None = None,
+) -> list[str]:
+    """Every partition key (or `only` one, checked to exist); dynamic partitions are read from `instance`."""
+    partition_keys = partitions_def.get_partition_keys(dynamic_partitions_store=instance)
+    if only is not None:
+        if only not in partition_keys:
+            raise ValueError(f"no partition {only!r}; partitions are: {', '.join(partition_keys) or 'none'}")
+        partition_keys = [only]
+    return partition_keys
+
+
 def partition_range_tags(
-    partitions_def: dg.PartitionsDefinition | None, only: str | None = None
+    partitions_def: dg.PartitionsDefinition | None,
+    only: str | None = None,
+    instance: dg.DagsterInstance | None = None,
 ) -> dict[str, str]:
     """Run tags selecting every partition (or `only` one) of the run's partitioned assets."""
     if partitions_def is None:
         return {}
-    partition_keys = partitions_def.get_partition_keys()
-    if only is not None:
-        if only not in partition_keys:
-            raise ValueError(f"no partition {only!r}; partitions are: {', '.join(partition_keys)}")
-        partition_keys = [only]
+    partition_keys = selected_partitions(partitions_def, only, instance)
+    if not partition_keys:
+        raise ValueError("the partitioned assets have no partitions yet")
     return range_tags(partition_keys[0], partition_keys[-1])
+
+
+def plan_run_tags(plan: RunPlan, only: str | None, instance: dg.DagsterInstance) -> list[dict[str, str]]:
+    """The partition tags of each run of `plan`: one range, one run per partition, or none (unpartitioned).
+
+    A per-partition plan with no partitions yet (no Azure subscription discovered) has no run at all."""
+    if plan.partitions_def is None:
+        return [{}]
+    if plan.per_partition:
+        return [
+            {"dagster/partition": key} for key in selected_partitions(plan.partitions_def, only, instance)
+        ]
+    return [partition_range_tags(plan.partitions_def, only, instance)]
 
 
 def materialize_all(
@@ -116,29 +151,71 @@ def materialize_all(
     if not keys:
         raise ValueError(f"selection {selection!r} matches no asset")
     plans = plan_runs(asset_graph, keys)
-    run_tags = [
-        {**partition_range_tags(plan.partitions_def, partition), **(tags or {}), **cli_run_tags()}
+    if any(isinstance(plan.partitions_def, dg.DynamicPartitionsDefinition) for plan in plans):
+        refresh_azure_partitions(defs, instance)
+    runs = [
+        (
+            plan,
+            [
+                {**partition_tags, **(tags or {}), **cli_run_tags()}
+                for partition_tags in plan_run_tags(plan, partition, instance)
+            ],
+        )
         for plan in plans
     ]
     summary = MaterializeSummary()
     started = time.monotonic()
-    for plan, plan_tags in zip(plans, run_tags, strict=True):
+    for plan, plan_tags in runs:
         op_names = {asset_graph.get(key).assets_def.get_op_def_for_asset_key(key).name for key in plan.keys}
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=list(plan.keys),
-            tags=plan_tags,
-            raise_on_error=False,
-            run_config={
-                "loggers": {"console": {"config": {"log_level": log_level}}},
-                "ops": {name: {"config": c} for name, c in (op_config or {}).items() if name in op_names},
-            },
-        )
-        add_result(summary, result)
-        if not result.success:
+        succeeded = 0
+        for run_tags in plan_tags:
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=list(plan.keys),
+                tags=run_tags,
+                raise_on_error=False,
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": log_level}}},
+                    "ops": {name: {"config": c} for name, c in (op_config or {}).items() if name in op_names},
+                },
+            )
+            add_result(summary, result)
+            succeeded += int(result.success)
+        # A failed range run stops what follows; per-partition runs fail alone (an unreadable Azure
+        # subscription), and what follows still runs while one partition succeeded.
+        if plan_tags and not succeeded:
             break
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def refresh_azure_partitions(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
+    """Before materializing the Azure bronze assets, the subscription partitions are brought up to date, as the
+    discovery sensor would (the first `ppm materialize` has no sensor tick behind it). Azure unreachable: the
+    known partitions are used, with a warning."""
+    from ppm_resources.azure import AzureError
+    from ppm_sensors.azure.discovery import apply_changes, discover, plan_partitions
+
+    azure = defs.resources.get("azure")
+    if azure is None:
+        return
+    try:
+        found, source = discover(azure, max_retries=1, connect_timeout_s=5.0)
+    except (AzureError, OSError) as error:
+        log.warning("Azure subscription discovery failed, using the known partitions: %s", error)
+        return
+    changes = plan_partitions(set(instance.get_dynamic_partitions(azure_subscriptions.name)), found)
+    if changes.refused:
+        log.warning(changes.refused)
+        return
+    apply_changes(instance, changes)
+    if changes.add or changes.remove:
+        log.info(
+            "Azure subscriptions (%s): added %s; removed %s",
+            source,
+            ", ".join(changes.add) or "none",
+            ", ".join(changes.remove) or "none",
+        )
 
 
 def add_result(
@@ -173,7 +250,8 @@ def run_job_in_process(
 ) -> MaterializeSummary:
     """Run a job of the code location in process, as Jobs → Launchpad does; ValueError for a bad name/partition.
 
-    A partitioned job runs over all its partitions (one range run) unless `partition` names one.
+    A partitioned job runs over all its partitions (one range run; one run per partition for dynamic partitions)
+    unless `partition` names one.
     """
     names = sorted(j.name for j in defs.get_repository_def().get_all_jobs() if not j.name.startswith("__"))
     if name not in names:
@@ -181,19 +259,32 @@ def run_job_in_process(
     job = defs.resolve_job_def(name)
     if partition is not None and job.partitions_def is None:
         raise ValueError(f"job {name} is not partitioned: run it without --partition")
-    tags = partition_range_tags(job.partitions_def, partition)
-    preset = (
-        job.partitioned_config.get_run_config_for_partition_key(tags[RANGE_START])
-        if job.partitioned_config is not None and tags
-        else {}
-    )
+    if isinstance(job.partitions_def, dg.DynamicPartitionsDefinition):
+        # Dynamic partitions (Azure subscriptions) run one per run, each failing alone.
+        partition_tags = [
+            {"dagster/partition": key} for key in selected_partitions(job.partitions_def, partition, instance)
+        ]
+        if not partition_tags:
+            raise ValueError(
+                f"job {name} has no partitions yet (sensor azure_subscription_discovery adds them)"
+            )
+    else:
+        partition_tags = [partition_range_tags(job.partitions_def, partition, instance)]
+    summary = MaterializeSummary()
     started = time.monotonic()
-    result = job.execute_in_process(
-        instance=instance,
-        run_config={**preset, **INFO_LOGS},
-        tags={**tags, "ppm/trigger": "cli", **cli_run_tags()},
-        raise_on_error=False,
-    )
-    summary = MaterializeSummary(seconds=time.monotonic() - started)
-    add_result(summary, result)
+    for tags in partition_tags:
+        first = tags.get(RANGE_START) or tags.get("dagster/partition")
+        preset = (
+            job.partitioned_config.get_run_config_for_partition_key(first)
+            if job.partitioned_config is not None and first
+            else {}
+        )
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={**preset, **INFO_LOGS},
+            tags={**tags, "ppm/trigger": "cli", **cli_run_tags()},
+            raise_on_error=False,
+        )
+        add_result(summary, result)
+    summary.seconds = time.monotonic() - started
     return summary

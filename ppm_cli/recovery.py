@@ -92,16 +92,28 @@ def contiguous_ranges(all_keys: Sequence[str], chosen: Sequence[str]) -> list[tu
 def backfill_partitions(
     defs: dg.Definitions, instance: dg.DagsterInstance, key: dg.AssetKey, partition_keys: Sequence[str]
 ) -> MaterializeSummary:
-    """Materialize `partition_keys` of `key` (and its checks), one in-process run per contiguous range."""
-    partitions_def = _partitions_def(defs.resolve_asset_graph(), key)
-    unknown = sorted(set(partition_keys) - set(partitions_def.get_partition_keys()))
+    """Materialize `partition_keys` of `key` (and its checks): one in-process run per contiguous range when the
+    asset runs ranges in one run (single-run backfill policy), else one run per partition (Azure subscriptions:
+    each fails alone)."""
+    asset_graph = defs.resolve_asset_graph()
+    partitions_def = _partitions_def(asset_graph, key)
+    all_keys = partitions_def.get_partition_keys(dynamic_partitions_store=instance)
+    unknown = sorted(set(partition_keys) - set(all_keys))
     if unknown:
         raise ValueError(f"{key.to_user_string()} has no partitions {', '.join(unknown)}")
+    policy = asset_graph.get(key).backfill_policy
+    single_run = policy is not None and policy.max_partitions_per_run is None
+    runs = (
+        contiguous_ranges(all_keys, partition_keys)
+        if single_run
+        else [(k, k) for k in all_keys if k in set(partition_keys)]
+    )
     job = defs.resolve_implicit_global_asset_job_def()
     summary = MaterializeSummary()
     started = time.monotonic()
-    for first, last in contiguous_ranges(partitions_def.get_partition_keys(), partition_keys):
-        tags = {**range_tags(first, last), "ppm/trigger": "backfill_failed_and_missing", **cli_run_tags()}
+    for first, last in runs:
+        partition = range_tags(first, last) if single_run else {"dagster/partition": first}
+        tags = {**partition, "ppm/trigger": "backfill_failed_and_missing", **cli_run_tags()}
         result = job.execute_in_process(
             instance=instance, asset_selection=[key], tags=tags, raise_on_error=False, run_config=INFO_LOGS
         )

@@ -12,12 +12,21 @@ from typing import Any
 
 import dagster as dg
 
+from ppm_resources.azure.credential import MANAGEMENT_URL
+from ppm_resources.azure.resource import AzureResource
 from ppm_resources.code_location import CodeLocation
 from ppm_resources.lakehouse import Lakehouse
 from ppm_resources.notion.resource import NotionResource
 from ppm_resources.notion.webhook_resource import NotionWebhookInbox
 from ppm_resources.reporting_currency import ReportingCurrency
-from ppm_resources.settings import Settings, SettingsError, load_settings
+from ppm_resources.settings import (
+    SANDBOX_AZURE_CLIENT_ID,
+    SANDBOX_AZURE_CLIENT_SECRET,
+    SANDBOX_AZURE_TENANT_ID,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 def notion_resource(settings: Settings) -> NotionResource:
@@ -40,6 +49,38 @@ def notion_resource(settings: Settings) -> NotionResource:
         run_deadline_s=settings.notion.run_deadline_s,
         database_ids=settings.notion_database_ids,
         lookup_by_title=settings.notion_uses_sandbox,
+    )
+
+
+def azure_resource(settings: Settings) -> AzureResource:
+    """A real tenant when a principal or an endpoint is configured (the secret stays an env var reference),
+    else the sandbox's Azure emulator over HTTPS, trusting the certificate the sandbox wrote."""
+    azure = settings.azure
+    common = {
+        "subscription_ids": azure.subscription_ids,
+        "quota_requests": azure.graph_quota_requests,
+        "quota_window_s": azure.graph_quota_window_s,
+    }
+    if settings.azure_uses_sandbox:
+        url = settings.ppm.sandbox_azure_url
+        return AzureResource(
+            tenant_id=SANDBOX_AZURE_TENANT_ID,
+            client_id=SANDBOX_AZURE_CLIENT_ID,
+            client_secret=SANDBOX_AZURE_CLIENT_SECRET,
+            authority_url=url,
+            arm_url=url,
+            credential_scope=f"{MANAGEMENT_URL}/.default",
+            ca_bundle=azure.ca_bundle or settings.ppm.sandbox_ca_cert,
+            **common,
+        )
+    return AzureResource(
+        tenant_id=azure.tenant_id,
+        client_id=azure.client_id,
+        client_secret=dg.EnvVar("AZURE_CLIENT_SECRET") if azure.client_secret else None,
+        authority_url=azure.authority_url,
+        arm_url=azure.arm_url or MANAGEMENT_URL,
+        ca_bundle=azure.ca_bundle,
+        **common,
     )
 
 
@@ -79,6 +120,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, Any]:
     return {
         "lakehouse": LAKEHOUSE_ENGINES[settings.ppm.env](settings),
         "notion": notion_resource(settings),
+        "azure": azure_resource(settings),
         "notion_webhook_inbox": notion_webhook_inbox(settings),
         "reporting": ReportingCurrency(currency=settings.ppm.reporting_currency),
         "code_location": CodeLocation(),

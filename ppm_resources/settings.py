@@ -33,6 +33,12 @@ from ppm_resources.secrets import install_log_scrubbing, register
 
 SANDBOX_URL_DEFAULT = "http://127.0.0.1:8765"
 SANDBOX_NOTION_TOKEN = "ntn_sandbox_demo_token"
+SANDBOX_AZURE_URL_DEFAULT = "https://127.0.0.1:8766"
+SANDBOX_CA_CERT_DEFAULT = ".state/sandbox/ca.pem"
+# The sandbox's demo service principal (not a secret: it opens nothing but the local emulator).
+SANDBOX_AZURE_TENANT_ID = "72f988bf-0000-4000-8000-000000000001"
+SANDBOX_AZURE_CLIENT_ID = "5a1f0c3e-7b2d-4e8f-9a6b-0c1d2e3f4a5b"
+SANDBOX_AZURE_CLIENT_SECRET = "sandbox-azure-secret"
 
 _HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
@@ -136,6 +142,15 @@ class AzureSettings(_Section):
     subscription_ids: SubscriptionIds = Field(default_factory=list)
     key_vault_url: HttpUrl | None = None
     arm_url: HttpUrl | None = Field(default=None, description="Override the ARM endpoint (default: Azure).")
+    authority_url: HttpUrl | None = Field(
+        default=None,
+        description="Override the Microsoft Entra ID authority (default: login.microsoftonline.com).",
+    )
+    # A PEM file of a certificate authority to trust besides the system's (a TLS-inspecting proxy, the sandbox).
+    ca_bundle: str | None = Field(default=None, min_length=1)
+    # Resource Graph's per-principal quota (Azure's documented default: 15 requests per 5 seconds).
+    graph_quota_requests: int = Field(default=15, ge=1, le=1000)
+    graph_quota_window_s: float = Field(default=5.0, gt=0, le=3600)
 
 
 class UnifiSettings(_Section):
@@ -167,6 +182,9 @@ class PpmSettings(_Section):
 
     env: Literal["local", "databricks"] = "local"
     sandbox_url: HttpUrl = SANDBOX_URL_DEFAULT
+    # The sandbox serves Azure over HTTPS on its own port, with a certificate it makes at start and writes here.
+    sandbox_azure_url: HttpUrl = SANDBOX_AZURE_URL_DEFAULT
+    sandbox_ca_cert: str = SANDBOX_CA_CERT_DEFAULT
     lakehouse_dir: str = ".lakehouse"
     reporting_currency: Literal["USD", "EUR", "PHP"] = "USD"
     duckdb_threads: int | None = Field(default=None, ge=1, le=256)
@@ -201,6 +219,12 @@ class Settings(BaseModel):
             return self.notion.api_url
         return f"{self.ppm.sandbox_url}/notion" if self.notion_uses_sandbox else NOTION_API_URL
 
+    @cached_property
+    def azure_uses_sandbox(self) -> bool:
+        """No Azure principal and no endpoint configured: Azure is the sandbox's emulator."""
+        azure = self.azure
+        return not (azure.tenant_id or azure.client_id or azure.client_secret or azure.arm_url)
+
     @property
     def notion_token(self) -> SecretStr:
         return self.notion.token or SecretStr(SANDBOX_NOTION_TOKEN)
@@ -223,6 +247,21 @@ class Settings(BaseModel):
                     f"PPM_ENV=databricks with only part of the Databricks credentials: set {', '.join(missing)} "
                     "(or none of them to use the local Databricks emulator)"
                 )
+        principal = [
+            ("AZURE_TENANT_ID", self.azure.tenant_id),
+            ("AZURE_CLIENT_ID", self.azure.client_id),
+            ("AZURE_CLIENT_SECRET", self.azure.client_secret),
+        ]
+        unset = [name for name, value in principal if not value]
+        if 0 < len(unset) < 3:
+            problems.append(
+                f"Azure service principal incomplete: set {', '.join(unset)} too (or none of the three to use "
+                "DefaultAzureCredential with AZURE_ARM_URL, or the sandbox)"
+            )
+        if self.azure.ca_bundle and not Path(self.azure.ca_bundle).is_file():
+            problems.append(
+                f"AZURE_CA_BUNDLE={self.azure.ca_bundle!r}: no such file (a PEM certificate file)"
+            )
         if problems:
             raise SettingsError("invalid configuration:\n  - " + "\n  - ".join(problems))
 

@@ -19,18 +19,10 @@ import dagster as dg
 
 from ppm_assets.tables import DATA_QUALITY_ISSUES
 from ppm_resources.lakehouse import Lakehouse, sql_string
+from ppm_sensors.action_drafts import ActionDraft
 
 ISSUES_TABLE = DATA_QUALITY_ISSUES.name
 MAX_LISTED = 10
-
-
-@dataclass(frozen=True)
-class ActionDraft:
-    source_id: str  # the Action page's `Source ID`: one page per issue, never two (DESIGN §8)
-    title: str
-    detail: str
-    asset: str
-    sample_urls: tuple[str, ...]
 
 
 def action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
