@@ -472,6 +472,8 @@ def production_like(args: argparse.Namespace, root: Path) -> Iterator[Setup]:
             "DAGSTER_HOME": str(home),
             "PPM_LAKEHOUSE_DIR": str(lakehouse_dir),
             "PPM_SANDBOX_URL": sandbox.url,
+            "PPM_SANDBOX_AZURE_URL": sandbox.service_url("azure"),
+            "PPM_SANDBOX_CA_CERT": str(sandbox.ca_cert),
             "PYTHONUNBUFFERED": "1",
         }
         yield Setup(

@@ -73,7 +73,11 @@ def plan_runs(asset_graph: BaseAssetGraph, keys: AbstractSet[dg.AssetKey]) -> li
             continue
         node = asset_graph.get(key)
         partitions_def = node.partitions_def
-        if partitions_def is not None and current_def is not None and partitions_def != current_def:
+        # Unpartitioned assets after per-partition ones run once, after all of them, not in each run.
+        leaves_per_partition = per_partition and partitions_def is None
+        if leaves_per_partition or (
+            partitions_def is not None and current_def is not None and partitions_def != current_def
+        ):
             plans.append(RunPlan(tuple(current), current_def, per_partition))
             current, current_def, per_partition = [], None, False
         current.append(key)

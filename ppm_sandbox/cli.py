@@ -5,9 +5,11 @@
     ppm-sandbox databases --seed 42
 
 `serve` prints one line `PPM_SANDBOX_READY {"url": ..., "notion_url": ..., "services": {...}, "pid": ...,
-"databases": {...}}` to stdout once it accepts connections (what `SandboxProcess` waits for), then serves
-until SIGINT/SIGTERM. `services` maps every registered service to its base URL; the options and
-`databases` are Notion's, the only service with start-up options so far.
+"databases": {...}, "ca_cert": ..., "tls_port": ..., "azure": {...}}` to stdout once it accepts connections
+(what `SandboxProcess` waits for), then serves until SIGINT/SIGTERM. `services` maps every registered
+service to its base URL (Azure's is `https://127.0.0.1:<tls port>`, its certificate is `ca_cert`); `azure`
+names the demo tenant, principal and subscriptions. `--tls-port` / `--tls-dir` place the HTTPS listener
+and its certificate; `--azure-*` options size the Azure tenant and its Resource Graph quota.
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 import uvicorn
 
 from ppm_sandbox.app import Sandbox, SandboxConfig, build_app
+from ppm_sandbox.azure.config import AzureConfig
+from ppm_sandbox.azure.service import AzureService
 from ppm_sandbox.faults import FaultSpec
 from ppm_sandbox.notion.workspace import DEFAULT_ANCHOR, DEFAULT_TOKEN, NotionConfig
-from ppm_sandbox.server import READY_PREFIX, bind_socket, make_uvicorn
+from ppm_sandbox.server import READY_PREFIX, bind_socket, make_uvicorn, start_tls_listeners
 
 
 def _parse_rate(_ctx: click.Context, _param: click.Parameter, value: str) -> float | None:
@@ -119,7 +125,7 @@ def _notion_config(
 
 @click.group()
 def main() -> None:
-    """Local emulators of the project's sources (Notion today) for the demo, tests and benchmarks."""
+    """Local emulators of the project's sources (Notion, Azure) for the demo, tests and benchmarks."""
 
 
 @main.command()
@@ -148,6 +154,59 @@ def main() -> None:
 @click.option(
     "--token", "tokens", multiple=True, help="Accepted bearer tokens (default: any secret_*/ntn_* token)."
 )
+@click.option(
+    "--tls-port", default=0, show_default=True, type=int, help="HTTPS port of Azure; 0 picks a free one."
+)
+@click.option(
+    "--tls-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the self-signed certificate and key here (reused while valid). Default: a temporary directory.",
+)
+@click.option("--azure-seed", default=None, type=int, help="Azure generator seed (default: --seed).")
+@click.option(
+    "--azure-resources",
+    default=2000,
+    show_default=True,
+    type=int,
+    help="Azure resources over 3 subscriptions.",
+)
+@click.option(
+    "--azure-bench-resources",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Benchmark: this many resources, all in the first subscription (e.g. 100000).",
+)
+@click.option(
+    "--azure-recommendations", default=300, show_default=True, type=int, help="Advisor recommendations."
+)
+@click.option(
+    "--azure-quota",
+    default=15,
+    show_default=True,
+    type=int,
+    help="Resource Graph queries per window per principal.",
+)
+@click.option(
+    "--azure-quota-window",
+    default=5.0,
+    show_default=True,
+    type=float,
+    help="Resource Graph quota window (s).",
+)
+@click.option(
+    "--azure-retry-after/--azure-no-retry-after",
+    default=True,
+    show_default=True,
+    help="Whether Resource Graph's 429 carries Retry-After (besides x-ms-user-quota-resets-after).",
+)
+@click.option(
+    "--azure-deny",
+    "azure_denied",
+    multiple=True,
+    help="A subscription id the demo principal cannot read (repeatable).",
+)
 @click.option("--log-level", default="warning", show_default=True)
 @click.option(
     "--exit-with-parent", is_flag=True, help="Stop when the launching process dies (SandboxProcess)."
@@ -169,6 +228,16 @@ def serve(
     retry_after: int | None,
     cursor_ttl: float,
     tokens: tuple[str, ...],
+    tls_port: int,
+    tls_dir: Path | None,
+    azure_seed: int | None,
+    azure_resources: int,
+    azure_bench_resources: int,
+    azure_recommendations: int,
+    azure_quota: int,
+    azure_quota_window: float,
+    azure_retry_after: bool,
+    azure_denied: tuple[str, ...],
     log_level: str,
     exit_with_parent: bool,
 ) -> None:
@@ -191,9 +260,20 @@ def serve(
         error_rate=error_rate,
         retry_after_s=retry_after,
     )
+    azure = AzureConfig(
+        seed=seed if azure_seed is None else azure_seed,
+        resources=azure_resources,
+        bench_resources=azure_bench_resources,
+        recommendations=azure_recommendations,
+        quota=azure_quota,
+        quota_window_s=azure_quota_window,
+        retry_after=azure_retry_after,
+        denied_subscriptions=azure_denied,
+    )
     try:
         faults.validate()
-        sandbox = Sandbox(SandboxConfig(notion=notion, faults=faults))
+        azure.validate()
+        sandbox = Sandbox(SandboxConfig(notion=notion, faults=faults, services={"azure": azure}))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     app = build_app(sandbox=sandbox)
@@ -201,15 +281,24 @@ def serve(
     bound_port = sock.getsockname()[1]
     server = make_uvicorn(app, log_level=log_level)
     url = f"http://{host}:{bound_port}"
+    # Without --tls-dir the certificate lives in a temporary directory removed when serve exits.
+    temp_dir = None if tls_dir is not None else tempfile.TemporaryDirectory(prefix="ppm-sandbox-tls-")
+    directory = tls_dir if temp_dir is None else Path(temp_dir.name)
+    assert directory is not None
+    listeners, tls_files = start_tls_listeners(sandbox, host, tls_port, directory, log_level=log_level)
+    service_urls = {
+        name: f"https://{host}:{listeners[name].port}" if service.tls else f"{url}{service.prefix}"
+        for name, service in sandbox.services.items()
+    }
 
     original_startup = server.startup
 
     async def startup_then_announce(sockets: list | None = None) -> None:
         await original_startup(sockets=sockets)
-        info = {
+        info: dict[str, object] = {
             "url": url,
             "notion_url": f"{url}{sandbox.service('notion').prefix}",
-            "services": {name: f"{url}{service.prefix}" for name, service in sandbox.services.items()},
+            "services": service_urls,
             "pid": os.getpid(),
             "token_hint": DEFAULT_TOKEN,
             "databases": {
@@ -220,11 +309,26 @@ def serve(
                 }
                 for d in sandbox.notion.describe()
             },
+            "ca_cert": None if tls_files is None else str(tls_files.cert),
+            "tls_port": next((listener.port for listener in listeners.values()), 0),
         }
+        if "azure" in sandbox.services:
+            info["azure"] = sandbox.service("azure", AzureService).describe()
         sys.stdout.write(READY_PREFIX + json.dumps(info) + "\n")
         sys.stdout.flush()
 
+    original_shutdown = server.shutdown
+
+    async def shutdown_then_clean(sockets: list | None = None) -> None:
+        # Here, not after run(): uvicorn re-raises SIGTERM once it has shut down, which ends the process.
+        await original_shutdown(sockets=sockets)
+        for listener in listeners.values():
+            listener.stop()
+        if temp_dir is not None:
+            temp_dir.cleanup()
+
     server.startup = startup_then_announce  # type: ignore[method-assign]
+    server.shutdown = shutdown_then_clean  # type: ignore[method-assign]
     if exit_with_parent:
         _exit_with_parent(server)
     server.run(sockets=[sock])

@@ -16,8 +16,9 @@ class SandboxConfig:
     """Start-up state of every service.
 
     `faults` is the start-up `FaultSpec` of every service's gate (each service gets its own
-    `FaultController` from it). `notion` configures the Notion workspace; services added later
-    read their options from `services[<name>]` (see `ServiceContext.options`), so that adding
+    `FaultController` from it, possibly adjusted: Azure's has no token bucket). `notion` configures
+    the Notion workspace; other services read their options from `services[<name>]` (see
+    `ServiceContext.options`), e.g. `services={"azure": AzureConfig(quota_window_s=1)}`, so that adding
     one needs no new field here. `frozen_at` starts the shared clock frozen at that instant.
     """
 

@@ -7,11 +7,13 @@ the `ppm-sandbox serve` ready line pick it up from this registry.
 
 from __future__ import annotations
 
+from ppm_sandbox.azure.service import AzureService
 from ppm_sandbox.notion.service import NotionService
 from ppm_sandbox.services import ServiceRegistry
 
 SERVICES = ServiceRegistry(
     {
         "notion": NotionService.create,
+        "azure": AzureService.create,
     }
 )

@@ -32,9 +32,17 @@ class Sandbox:
         self.services: dict[str, SandboxService] = (SERVICES if services is None else services).build(
             self.config, self.clock
         )
+        # Each gate starts from `config.faults` as its service adjusts it (Azure: no token bucket, the
+        # Resource Graph quota is the emulated API's own).
         self.faults: dict[str, FaultController] = {
-            name: FaultController(self.config.faults) for name in self.services
+            name: FaultController(service.initial_faults(self.config.faults))
+            for name, service in self.services.items()
         }
+
+    @property
+    def tls_services(self) -> list[str]:
+        """Names of the services served over HTTPS on their own listener (registry order)."""
+        return [name for name, service in self.services.items() if service.tls]
 
     @overload
     def service(self, name: str) -> SandboxService: ...

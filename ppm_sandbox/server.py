@@ -13,6 +13,11 @@ with SandboxProcess(rate=30, latency_ms=200, bench_pages=30_000, bench_databases
 
 `notion_url`, `notion` and `faults` are shortcuts for the Notion service; `service_url(name)`,
 `service(name)` and `fault_controller(name)` reach any registered service the same way.
+
+Services with `tls = True` (Azure) get their own HTTPS listener (a second uvicorn server in its own
+thread), serving their API at `/`: `service_url("azure")` is `https://127.0.0.1:<tls_port>` and `ca_cert`
+the PEM of the self-signed certificate made at start-up (`tls.py`) that clients must trust
+(`connection_verify=str(sandbox.ca_cert)` for the Azure SDKs, `verify=` for httpx).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -32,12 +38,14 @@ from typing import Any, overload
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
-from ppm_sandbox.app import Sandbox, SandboxApp, SandboxConfig, build_app
+from ppm_sandbox.app import Sandbox, SandboxConfig, build_app, build_tls_app
 from ppm_sandbox.clock import SandboxClock
 from ppm_sandbox.faults import FaultController, Stats
 from ppm_sandbox.notion.store import NotionStore
 from ppm_sandbox.services import SandboxService, ServiceRegistry, ServiceT
+from ppm_sandbox.tls import TlsFiles, ensure_certificate
 
 READY_PREFIX = "PPM_SANDBOX_READY "
 
@@ -52,7 +60,7 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def make_uvicorn(app: SandboxApp, *, log_level: str = "warning") -> uvicorn.Server:
+def make_uvicorn(app: ASGIApp, *, log_level: str = "warning", tls: TlsFiles | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -62,12 +70,79 @@ def make_uvicorn(app: SandboxApp, *, log_level: str = "warning") -> uvicorn.Serv
         timeout_graceful_shutdown=2,
         timeout_keep_alive=30,
         backlog=2048,
+        ssl_certfile=None if tls is None else str(tls.cert),
+        ssl_keyfile=None if tls is None else str(tls.key),
     )
     return uvicorn.Server(config)
 
 
+class Listener:
+    """One uvicorn server on an already bound socket, run in a daemon thread."""
+
+    def __init__(
+        self, app: ASGIApp, sock: socket.socket, *, log_level: str, tls: TlsFiles | None = None
+    ) -> None:
+        self.sock = sock
+        self.tls = tls is not None
+        self.port: int = sock.getsockname()[1]
+        self.server = make_uvicorn(app, log_level=log_level, tls=tls)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, name=f"ppm-sandbox:{self.port}", daemon=True
+        )
+
+    def start(self, timeout: float = 15.0) -> Listener:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"sandbox listener on port {self.port} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        if self.tls:
+            # Clients keep idle TLS connections in their pools; closing one gracefully waits for a
+            # close_notify they never send, which would hold the shutdown for its whole grace period.
+            deadline = time.monotonic() + timeout
+            while self.thread.is_alive() and time.monotonic() < deadline:
+                for protocol in list(self.server.server_state.connections):
+                    transport = getattr(protocol, "transport", None)
+                    loop = getattr(protocol, "loop", None)
+                    if transport is not None and loop is not None and not loop.is_closed():
+                        with contextlib.suppress(RuntimeError):
+                            loop.call_soon_threadsafe(transport.abort)
+                self.thread.join(0.05)
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+
+
+def start_tls_listeners(
+    sandbox: Sandbox, host: str, tls_port: int, tls_dir: Path, *, log_level: str = "warning"
+) -> tuple[dict[str, Listener], TlsFiles | None]:
+    """An HTTPS listener per `tls` service (the first on `tls_port`, the others on free ports), all with
+    the certificate kept in `tls_dir`; returns them started, and the certificate (None without tls services)."""
+    names = sandbox.tls_services
+    if not names:
+        return {}, None
+    files = ensure_certificate(tls_dir, [host])
+    listeners: dict[str, Listener] = {}
+    try:
+        for n, name in enumerate(names):
+            sock = bind_socket(host, tls_port if n == 0 else 0)
+            listeners[name] = Listener(
+                build_tls_app(sandbox, name), sock, log_level=log_level, tls=files
+            ).start()
+    except BaseException:
+        for listener in listeners.values():
+            listener.stop()
+        raise
+    return listeners, files
+
+
 class SandboxServer:
-    """The sandbox served by uvicorn in a daemon thread on 127.0.0.1 (context manager)."""
+    """The sandbox served by uvicorn in daemon threads on 127.0.0.1 (context manager): the HTTP app, and an
+    HTTPS listener per `tls` service (Azure)."""
 
     def __init__(
         self,
@@ -77,41 +152,56 @@ class SandboxServer:
         port: int = 0,
         log_level: str = "warning",
         services: ServiceRegistry | None = None,
+        tls_port: int = 0,
+        tls_dir: Path | str | None = None,
     ) -> None:
-        """`services`: the registry to build from (default `ppm_sandbox.registry.SERVICES`)."""
+        """`services`: the registry to build from (default `ppm_sandbox.registry.SERVICES`); `tls_port`: port of
+        the (first) HTTPS listener, 0 = free; `tls_dir`: where the certificate and key are kept (reused while
+        valid), default a temporary directory removed on `stop()`."""
         self.sandbox = Sandbox(config, services=services)
         self.app = build_app(sandbox=self.sandbox)
         self.host = host
         self._requested_port = port
+        self._requested_tls_port = tls_port
+        self._tls_dir = None if tls_dir is None else Path(tls_dir)
+        self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
         self._log_level = log_level
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: Listener | None = None
+        self._tls: dict[str, Listener] = {}
+        self._tls_files: TlsFiles | None = None
         self.port = 0
 
     # lifecycle ---------------------------------------------------------------------
     def start(self, timeout: float = 15.0) -> SandboxServer:
-        if self._thread is not None:
+        if self._http is not None:
             return self
-        sock = bind_socket(self.host, self._requested_port)
-        self.port = sock.getsockname()[1]
-        self._server = make_uvicorn(self.app, log_level=self._log_level)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=f"ppm-sandbox:{self.port}", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"sandbox server on port {self.port} did not start")
-            time.sleep(0.01)
+        http = Listener(self.app, bind_socket(self.host, self._requested_port), log_level=self._log_level)
+        self.port = http.port
+        http.start(timeout)
+        self._http = http
+        try:
+            directory = self._tls_dir
+            if directory is None and self.sandbox.tls_services:
+                self._temp_dir = tempfile.TemporaryDirectory(prefix="ppm-sandbox-tls-")
+                directory = Path(self._temp_dir.name)
+            if directory is not None:
+                self._tls, self._tls_files = start_tls_listeners(
+                    self.sandbox, self.host, self._requested_tls_port, directory, log_level=self._log_level
+                )
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout)
-        self._server = None
-        self._thread = None
+        for listener in [*self._tls.values(), *([self._http] if self._http else [])]:
+            listener.stop(timeout)
+        self._http = None
+        self._tls = {}
+        self._tls_files = None
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -127,12 +217,36 @@ class SandboxServer:
         return f"http://{self.host}:{self.port}"
 
     def service_url(self, name: str) -> str:
-        """Base URL of a registered service's API (`{url}/notion`)."""
-        return f"{self.url}{self.sandbox.service(name).prefix}"
+        """Base URL of a registered service's API: `{url}/notion`, or `https://127.0.0.1:<port>` for a tls
+        service (available once started)."""
+        service = self.sandbox.service(name)
+        if service.tls:
+            listener = self._tls.get(name)
+            if listener is None:
+                raise RuntimeError(f"the sandbox is not started: no https listener for {name!r} yet")
+            return f"https://{self.host}:{listener.port}"
+        return f"{self.url}{service.prefix}"
 
     @property
     def notion_url(self) -> str:
         return self.service_url("notion")
+
+    @property
+    def tls_ports(self) -> dict[str, int]:
+        """Port of each tls service's HTTPS listener."""
+        return {name: listener.port for name, listener in self._tls.items()}
+
+    @property
+    def tls_port(self) -> int:
+        """Port of the first tls service's HTTPS listener (0 when there is none)."""
+        return next(iter(self.tls_ports.values()), 0)
+
+    @property
+    def ca_cert(self) -> Path:
+        """PEM of the HTTPS listeners' self-signed certificate: the CA file clients must trust."""
+        if self._tls_files is None:
+            raise RuntimeError("no https listener: the sandbox is not started or has no tls service")
+        return self._tls_files.cert
 
     # live state --------------------------------------------------------------------
     @overload
@@ -192,9 +306,14 @@ class SandboxProcess:
         latency_ms: float = 0.0,
         jitter_ms: float = 0.0,
         anchor: str | None = None,
+        tls_port: int = 0,
+        tls_dir: Path | str | None = None,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 60.0,
     ) -> None:
+        """`tls_port` / `tls_dir`: the HTTPS listener's port (0 = free) and certificate directory (default:
+        a temporary one the child removes when it exits); `extra_args` go to `ppm-sandbox serve` as they are
+        (e.g. `["--azure-quota-window", "1"]`)."""
         args = [
             sys.executable,
             "-m",
@@ -218,8 +337,12 @@ class SandboxProcess:
             str(bench_pages),
             "--bench-databases",
             str(bench_databases),
+            "--tls-port",
+            str(tls_port),
             "--exit-with-parent",
         ]
+        if tls_dir is not None:
+            args += ["--tls-dir", str(tls_dir)]
         for key, count in (counts or {}).items():
             args += ["--count", f"{key}={count}"]
         if anchor:
@@ -285,6 +408,15 @@ class SandboxProcess:
     def service_url(self, name: str) -> str:
         """Base URL of a service's API, from the ready line (KeyError if not registered)."""
         return str(self.info["services"][name])
+
+    @property
+    def ca_cert(self) -> Path:
+        """PEM of the child's HTTPS certificate (what Azure clients must trust)."""
+        return Path(self.info["ca_cert"])
+
+    @property
+    def tls_port(self) -> int:
+        return int(self.info["tls_port"])
 
     @property
     def notion_url(self) -> str:

@@ -8,6 +8,11 @@ resets, malformed bodies), so a service never re-implements any of that.
 
 A `ServiceRegistry` maps names to factories, in mount order. `ppm_sandbox.registry.SERVICES` is
 the default one; tests build their own with `SERVICES.with_service(name, factory)`.
+
+A service with `tls = True` (Azure) is not mounted on the HTTP port: it gets its own HTTPS listener and is
+served at the root of it, because its real clients insist on https and derive things from the first path
+segment (MSAL's tenant). Its prefix stays reserved on the HTTP port; its control routes stay under
+`/_sandbox/<name>` there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from ppm_sandbox.clock import SandboxClock
+from ppm_sandbox.faults import FaultSpec
 
 #: Path segments the generic control plane already uses under `/_sandbox/<segment>/...`, plus the
 #: root-level paths a service prefix would shadow.
@@ -86,6 +92,9 @@ class SandboxService(ABC):
 
     #: Registry key; also the `/_sandbox/<name>/...` control path and `Sandbox.faults` key.
     name: ClassVar[str]
+    #: Served at `/` of its own HTTPS listener (self-signed certificate, `SandboxServer.ca_cert`) instead
+    #: of under `prefix` on the HTTP port.
+    tls: ClassVar[bool] = False
 
     @property
     def prefix(self) -> str:
@@ -112,6 +121,16 @@ class SandboxService(ABC):
     def fault_switches(self) -> FaultSwitches | None:
         """The service's own fault switches, if it has any beyond the gate's."""
         return None
+
+    def initial_faults(self, spec: FaultSpec) -> FaultSpec:
+        """The start-up spec of this service's gate, from `SandboxConfig.faults`; a service whose API has
+        its own throttling (Azure Resource Graph's quota) turns the gate's token bucket off here."""
+        return spec
+
+    def wrap_gate(self, gate: ASGIApp) -> ASGIApp:
+        """ASGI app put in front of the service's gate (default: the gate itself), e.g. to let
+        `render_error` know which endpoint a gate-made error answers."""
+        return gate
 
 
 ServiceFactory = Callable[[ServiceContext], SandboxService]

@@ -24,10 +24,41 @@ import pytest
 from ppm_sandbox import DEFAULT_TOKEN, FaultSpec, SandboxConfig, SandboxServer
 
 
+def sandbox_variables(server: SandboxServer) -> dict[str, str]:
+    """The variables that point a `ppm` process at `server`: Notion over HTTP, Azure over HTTPS with the
+    certificate the server made."""
+    return {
+        "PPM_SANDBOX_URL": server.url,
+        "PPM_SANDBOX_AZURE_URL": server.service_url("azure"),
+        "PPM_SANDBOX_CA_CERT": str(server.ca_cert),
+    }
+
+
+def azure_sandbox_resource(server: SandboxServer):  # -> AzureResource
+    """The Azure resource `build_resources` makes for a sandbox, pointed at `server`."""
+    from ppm_resources.resources import azure_resource
+    from ppm_resources.settings import load_settings
+
+    settings = load_settings(env_file=None)
+    return azure_resource(settings).model_copy(
+        update={
+            "authority_url": server.service_url("azure"),
+            "arm_url": server.service_url("azure"),
+            "ca_bundle": str(server.ca_cert),
+        }
+    )
+
+
 def reset_sandbox(server: SandboxServer) -> None:
     """Faults, stats, clock and workspace back to their start-up state."""
     server.reset()
     server.notion.reset()
+
+
+@pytest.fixture(scope="session")
+def sandbox_env() -> Callable[[SandboxServer], dict[str, str]]:
+    """`sandbox_env(server)`: the variables pointing a `ppm` process at `server` (Notion, Azure + certificate)."""
+    return sandbox_variables
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +103,7 @@ def notion_resource(
 
 
 @pytest.fixture
-def local_defs(notion_resource, tmp_path: Path) -> Callable:
+def local_defs(notion_resource, sandbox: SandboxServer, tmp_path: Path) -> Callable:
     """`local_defs(jobs=())`: the real assets and checks (and `jobs`) on the sandbox and a temporary lakehouse
     (`tmp_path / "lakehouse"`)."""
     import dagster as dg
@@ -81,7 +112,11 @@ def local_defs(notion_resource, tmp_path: Path) -> Callable:
     from ppm_resources.lakehouse import LocalLakehouse
 
     def build(jobs: Sequence = ()) -> dg.Definitions:
-        resources = {"lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")), "notion": notion_resource}
+        resources = {
+            "lakehouse": LocalLakehouse(root=str(tmp_path / "lakehouse")),
+            "notion": notion_resource,
+            "azure": azure_sandbox_resource(sandbox),
+        }
         return dg.Definitions(
             assets=defs.assets,
             asset_checks=defs.asset_checks,

@@ -15,14 +15,14 @@ PPM = str(Path(sys.executable).parent / "ppm")
 
 
 @pytest.fixture(scope="module")
-def materialized(tmp_path_factory, sandbox) -> dict[str, str]:
+def materialized(tmp_path_factory, sandbox, sandbox_env) -> dict[str, str]:
     """A lakehouse and an instance after one `ppm materialize` against the sandbox."""
     base = tmp_path_factory.mktemp("cli")
     env = {
         **os.environ,
         "DAGSTER_HOME": str(base / "dagster_home"),
         "PPM_LAKEHOUSE_DIR": str(base / "lakehouse"),
-        "PPM_SANDBOX_URL": sandbox.url,
+        **sandbox_env(sandbox),
         "NOTION_RATE_LIMIT_RPS": "200",
     }
     result = subprocess.run([PPM, "materialize"], env=env, capture_output=True, text=True, check=False)
@@ -58,7 +58,13 @@ def test_materialize_fails_with_the_settings_message(tmp_path):
 
 
 def test_lakehouse_maintenance_commands(materialized, monkeypatch):
-    for name in ("PPM_LAKEHOUSE_DIR", "PPM_SANDBOX_URL", "NOTION_RATE_LIMIT_RPS"):
+    for name in (
+        "PPM_LAKEHOUSE_DIR",
+        "PPM_SANDBOX_URL",
+        "PPM_SANDBOX_AZURE_URL",
+        "PPM_SANDBOX_CA_CERT",
+        "NOTION_RATE_LIMIT_RPS",
+    ):
         monkeypatch.setenv(name, materialized[name])
     runner = CliRunner()
 

@@ -24,7 +24,7 @@ PPM = str(Path(__import__("sys").executable).parent / "ppm")
 
 
 @pytest.fixture
-def env(tmp_path: Path, clean_sandbox: SandboxServer) -> Iterator[dict[str, str]]:
+def env(tmp_path: Path, clean_sandbox: SandboxServer, sandbox_env) -> Iterator[dict[str, str]]:
     home = tmp_path / "dagster_home"
     home.mkdir()
     # The repository's instance settings: the notion_api pool of one slot is what a dead run kept.
@@ -33,7 +33,7 @@ def env(tmp_path: Path, clean_sandbox: SandboxServer) -> Iterator[dict[str, str]
         **os.environ,
         "DAGSTER_HOME": str(home),
         "PPM_LAKEHOUSE_DIR": str(tmp_path / "lakehouse"),
-        "PPM_SANDBOX_URL": clean_sandbox.url,
+        **sandbox_env(clean_sandbox),
         "NOTION_RATE_LIMIT_RPS": "2",  # a full sync of budget lines takes a while: time to kill it mid-run
     }
     previous = os.environ.get("DAGSTER_HOME")

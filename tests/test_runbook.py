@@ -63,14 +63,14 @@ def test_runbook_has_commands_and_each_is_run_by_a_test() -> None:
 
 
 @pytest.fixture(scope="module")
-def on_call(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxServer) -> dict[str, str]:
+def on_call(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxServer, sandbox_env) -> dict[str, str]:
     """After a full materialization, one failed `ppm sync-database risks` and a bad write; placeholders."""
     base = tmp_path_factory.mktemp("runbook")
     env = {
         **os.environ,
         "DAGSTER_HOME": str(base / "dagster_home"),
         "PPM_LAKEHOUSE_DIR": str(base / "lakehouse"),
-        "PPM_SANDBOX_URL": sandbox.url,
+        **sandbox_env(sandbox),
         "NOTION_RATE_LIMIT_RPS": "200",
     }
     ok = subprocess.run([BIN / "ppm", "materialize"], env=env, capture_output=True, text=True, check=False)

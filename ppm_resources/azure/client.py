@@ -195,6 +195,7 @@ class AzureClient:
         while True:
             self.stats.waited_s += self.pacer.acquire()
             self.stats.requests += 1
+            sent_at = self.pacer.now()
             try:
                 response = graph.resources(request, raw_response_hook=keep_headers)
             except ClientAuthenticationError as error:
@@ -221,7 +222,7 @@ class AzureClient:
                 raise _http_error(error, what) from None
             except SdkError as error:
                 raise self._unreachable(error, what) from None
-            self.pacer.observe(headers)
+            self.pacer.observe(headers, sent_at)
             return response
 
     def subscriptions(self) -> list[Subscription]:

@@ -25,6 +25,9 @@ from ppm_resources.resilience import RateLimiter
 
 #: Share of the quota the steady pace uses: the margin absorbs clock jitter between client and server.
 PACE_SHARE = 0.97
+_NEGLIGIBLE_S = 1e-6  # float rounding in the token bucket, not a wait
+#: After the estimated end of a quota window, the time a request needs to reach the server.
+WINDOW_MARGIN_S = 0.25
 _RESETS_AFTER = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
 
 
@@ -69,6 +72,7 @@ class QuotaPacer:
         self._limiter = RateLimiter(requests * PACE_SHARE / window_s, 1, clock=clock)
         self._lock = threading.Lock()
         self._blocked_until = 0.0
+        self._window_started: float | None = None
         self.waited_s = 0.0
 
     def configure(self, requests: int, window_s: float) -> None:
@@ -76,35 +80,58 @@ class QuotaPacer:
             self.requests, self.window_s = requests, window_s
             self._limiter.configure(requests * PACE_SHARE / window_s, 1)
 
+    def now(self) -> float:
+        return self._clock()
+
     def acquire(self) -> float:
         """Block until a request may be sent; returns the seconds waited."""
         waited = 0.0
+        delay = self._limiter.reserve()  # book a slot in the steady pace (callers leave in booking order)
         while True:
             with self._lock:
                 blocked = self._blocked_until - self._clock()
             if blocked > 0:
                 self._sleep(blocked)
                 waited += blocked
-                continue
+            if delay > _NEGLIGIBLE_S:
+                self._sleep(delay)
+                waited += delay
             delay = self._limiter.try_acquire()
-            if delay <= 0:
+            if delay <= _NEGLIGIBLE_S:
                 break
-            self._sleep(delay)
-            waited += delay
         with self._lock:
             self.waited_s += waited
         return waited
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Read the quota headers of a response: with none left, hold every caller until the window resets."""
-        remaining = headers.get("x-ms-user-quota-remaining")
+    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
+        """Read the quota headers of a response to a request sent at `sent_at` (this pacer's clock): with none
+        left, hold every caller until the window resets.
+
+        `x-ms-user-quota-resets-after` has whole seconds, rounded up: waiting for it loses up to a second of
+        every 5-second window (a sixth of the throughput). So the pacer also remembers when the window began,
+        as the send time of the request that left `requests - 1`, and waits only until that start plus the
+        window (and a margin for the request's way to the server), when that is sooner.
+        """
+        remaining_text = headers.get("x-ms-user-quota-remaining")
         resets_after = parse_resets_after(headers.get("x-ms-user-quota-resets-after"))
         try:
-            spent = remaining is not None and int(remaining) <= 0
+            remaining = int(remaining_text) if remaining_text is not None else None
         except ValueError:
-            spent = False
-        if spent:
-            self._block(resets_after if resets_after is not None else self.window_s)
+            remaining = None
+        if remaining is None:
+            return
+        with self._lock:
+            if sent_at is not None and remaining == self.requests - 1:
+                self._window_started = sent_at
+            window_started = self._window_started
+        if remaining > 0:
+            return
+        wait = resets_after if resets_after is not None else self.window_s
+        if window_started is not None:
+            estimate = window_started + self.window_s + WINDOW_MARGIN_S - self._clock()
+            if 0 <= estimate < wait:
+                wait = estimate
+        self._block(wait, margin=0.0 if window_started is not None else 0.25)
 
     def throttled(self, headers: Mapping[str, str]) -> float:
         """A 429: hold every caller for the server's hint; returns the wait chosen."""
@@ -116,10 +143,9 @@ class QuotaPacer:
         self._block(wait)
         return wait
 
-    def _block(self, seconds: float) -> None:
+    def _block(self, seconds: float, margin: float = 0.25) -> None:
         with self._lock:
-            # `hh:mm:ss` has whole seconds: the real reset may be up to a second later than the header says.
-            until = self._clock() + seconds + 0.25
+            until = self._clock() + seconds + margin
             self._blocked_until = max(self._blocked_until, until)
 
 

@@ -23,14 +23,14 @@ def ppm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_printed_recovery_rebuilds_bronze_after_its_first_data_file_is_truncated(
-    tmp_path: Path, sandbox: SandboxServer
+    tmp_path: Path, sandbox: SandboxServer, sandbox_env
 ) -> None:
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "PPM_LAKEHOUSE_DIR": str(tmp_path / "lakehouse"),
-        "PPM_SANDBOX_URL": sandbox.url,
+        **sandbox_env(sandbox),
         "NOTION_RATE_LIMIT_RPS": "200",
     }
     first = ppm(env, "sync")

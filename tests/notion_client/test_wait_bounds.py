@@ -92,6 +92,8 @@ def test_a_sensor_tick_under_a_retry_after_storm_skips_with_the_reason(
 
 def test_health_answers_under_a_long_retry_after(clean_sandbox: SandboxServer, monkeypatch) -> None:
     monkeypatch.setenv("PPM_SANDBOX_URL", clean_sandbox.url)
+    monkeypatch.setenv("PPM_SANDBOX_AZURE_URL", clean_sandbox.service_url("azure"))
+    monkeypatch.setenv("PPM_SANDBOX_CA_CERT", str(clean_sandbox.ca_cert))
     monkeypatch.setenv("NOTION_RATE_LIMIT_RPS", "500")
     _storm(clean_sandbox, 3600)
     result = CliRunner().invoke(main, ["health"], catch_exceptions=False)

@@ -158,7 +158,7 @@ def test_faults_control_endpoint(
     assert control.post("/faults", json={"rate": "unlimited"}).json()["notion"]["rate"] == "unlimited"
     assert control.post("/faults", json={"bogus": 1}).status_code == 400
     assert control.post("/faults", json={"error_rate": 2}).status_code == 400
-    assert control.get("/azure/faults").status_code == 404
+    assert control.get("/nope/faults").status_code == 404
     reset = control.delete("/faults").json()["notion"]
     assert reset["rate"] == "unlimited" and reset["fail_next"] == []
 
