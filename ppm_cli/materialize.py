@@ -144,8 +144,8 @@ def materialize_all(
     """Run every selected asset (and its checks) once in process, recorded in `instance`.
 
     `selection` is a Dagster asset-selection string; `partition` narrows partitioned assets to one key;
-    `op_config` is run config per op (e.g. {"bronze__notion_raw_pages": {"full_sync": True}}). Stops at the
-    first failed run.
+    `op_config` is run config per op (e.g. {"bronze__notion_raw_pages": {"full_sync": True}}). A failed run
+    stops what depends on it (reported in `errors`), not the rest: Azure down does not hold up Notion.
     """
     job = defs.resolve_implicit_global_asset_job_def()
     asset_graph = defs.resolve_asset_graph()
@@ -169,7 +169,16 @@ def materialize_all(
     ]
     summary = MaterializeSummary()
     started = time.monotonic()
+    failed: set[dg.AssetKey] = set()  # assets of failed plans and everything downstream of them
     for plan, plan_tags in runs:
+        blocked = failed.intersection(plan.keys)
+        if blocked:
+            # Downstream of a failure: not run (it would read stale or missing inputs); the rest still runs.
+            names = ", ".join(sorted(k.to_user_string() for k in blocked))
+            summary.errors.append(f"not run, downstream of a failure: {names}")
+            summary.success = False
+            failed.update(plan.keys)
+            continue
         op_names = {asset_graph.get(key).assets_def.get_op_def_for_asset_key(key).name for key in plan.keys}
         succeeded = 0
         for run_tags in plan_tags:
@@ -185,10 +194,10 @@ def materialize_all(
             )
             add_result(summary, result)
             succeeded += int(result.success)
-        # A failed range run stops what follows; per-partition runs fail alone (an unreadable Azure
-        # subscription), and what follows still runs while one partition succeeded.
+        # A failed range run fails its assets and what depends on them; per-partition runs fail alone (an
+        # unreadable Azure subscription), and what depends on them still runs while one partition succeeded.
         if plan_tags and not succeeded:
-            break
+            failed |= dg.AssetSelection.assets(*plan.keys).downstream().resolve(asset_graph)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -208,7 +217,10 @@ def refresh_azure_partitions(defs: dg.Definitions, instance: dg.DagsterInstance)
     except (AzureError, OSError) as error:
         log.warning("Azure subscription discovery failed, using the known partitions: %s", error)
         return
-    changes = plan_partitions(set(instance.get_dynamic_partitions(azure_subscriptions.name)), found)
+    current = set(instance.get_dynamic_partitions(azure_subscriptions.name))
+    # Resource Graph's list only adds here; removing a subscription it stopped listing is the sensor's, after its
+    # grace period (a lost role hides a subscription too). A configured list is followed exactly.
+    changes = plan_partitions(current, found if azure.subscription_ids else found | current)
     if changes.refused:
         log.warning(changes.refused)
         return

@@ -258,6 +258,13 @@ class Settings(BaseModel):
                 f"Azure service principal incomplete: set {', '.join(unset)} too (or none of the three to use "
                 "DefaultAzureCredential with AZURE_ARM_URL, or the sandbox)"
             )
+        if self.azure_uses_sandbox and (self.azure.subscription_ids or self.azure.authority_url):
+            given = "AZURE_SUBSCRIPTION_IDS" if self.azure.subscription_ids else "AZURE_AUTHORITY_URL"
+            problems.append(
+                f"{given} is set but no Azure principal nor AZURE_ARM_URL: Azure would be the sandbox. Set "
+                "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or AZURE_ARM_URL=https://management.azure.com "
+                "to use DefaultAzureCredential"
+            )
         if self.azure.ca_bundle and not Path(self.azure.ca_bundle).is_file():
             problems.append(
                 f"AZURE_CA_BUNDLE={self.azure.ca_bundle!r}: no such file (a PEM certificate file)"

@@ -21,6 +21,7 @@ import pytest
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.paths import project_root
 from ppm_sandbox import SandboxServer
+from ppm_sandbox.azure.service import AzureService
 
 RUNBOOK = project_root() / "docs" / "runbook.md"
 BIN = Path(sys.executable).parent
@@ -88,7 +89,16 @@ def on_call(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxServer, sa
     # a bad write for the disaster-recovery steps: version 1 of silver.fx_rates lost every currency but EUR
     lakehouse = LocalLakehouse(root=env["PPM_LAKEHOUSE_DIR"])
     lakehouse.replace("silver.fx_rates", "SELECT * FROM silver.fx_rates WHERE currency = 'EUR'")
-    return {**env, "<RUN_ID>": run_id.group(1), "<VERSION>": "0", "<NAME>": "risks"}
+    subscription = sorted(
+        sandbox.service("azure", AzureService).store.subscriptions(), key=lambda s: s.subscription_id
+    )[0]
+    return {
+        **env,
+        "<RUN_ID>": run_id.group(1),
+        "<VERSION>": "0",
+        "<NAME>": "risks",
+        "<SUBSCRIPTION_ID>": subscription.subscription_id,
+    }
 
 
 def test_runbook_commands_succeed_in_order(on_call: dict[str, str]) -> None:

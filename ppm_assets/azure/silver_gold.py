@@ -130,7 +130,7 @@ def advisor_recommendations(
 
 @dg.asset(
     key=ADVISOR_SUMMARY.key,
-    deps=[ADVISOR_RECOMMENDATIONS.key, PROJECTS],
+    deps=[ADVISOR_RECOMMENDATIONS.key, FX_RATES.key, PROJECTS],
     group_name=GROUP,
     kinds=KINDS,
     owners=["team:finance-data"],

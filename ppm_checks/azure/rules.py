@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from ppm_assets.tables import ADVISOR_RECOMMENDATIONS, AZURE_RESOURCES
+from ppm_assets.tables import ADVISOR_RECOMMENDATIONS, AZURE_ADVISOR_RAW, AZURE_RESOURCES, AZURE_RESOURCES_RAW
 from ppm_checks.factories import key_unique_not_null_check
 from ppm_checks.rules import SAMPLE_LIMIT
 from ppm_resources.lakehouse import Lakehouse, sql_string
@@ -14,7 +14,13 @@ CATEGORIES = ("Cost", "Security", "HighAvailability", "Performance", "Operationa
 IMPACTS = ("High", "Medium", "Low")
 #: Below this share of Cost recommendations linked to a project, savings cannot be attributed: WARN.
 MIN_COST_LINKED_SHARE = 0.8
-SAVINGS_FLAGS = ("negative_savings", "unknown_currency", "missing_savings", "no_fx_rate")
+SAVINGS_FLAGS = (
+    "negative_savings",
+    "unknown_currency",
+    "missing_savings",
+    "no_fx_rate",
+    "unparseable_savings",
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,15 @@ RECOMMENDATION_RULES = (
         "recommendation_id",
         " OR ".join(f"array_contains(dq_flags, {sql_string(flag)})" for flag in SAVINGS_FLAGS),
         "concat_ws(' ', coalesce(CAST(savings_amount AS STRING), '<none>'), coalesce(savings_currency, ''))",
-        "Savings are >= 0, present on Cost recommendations, and in a currency with an FX rate for the month.",
+        "Savings are numbers >= 0, present on Cost recommendations, and in a currency with an FX rate for the month.",
+    ),
+    RowRule(
+        "resource_in_inventory",
+        ADVISOR_RECOMMENDATIONS.name,
+        "recommendation_id",
+        "array_contains(dq_flags, 'resource_not_in_inventory')",
+        "resource_id",
+        "The recommendation's resource is in the latest inventory snapshot (else it cannot be linked by its own tag).",
     ),
 )
 
@@ -89,6 +103,62 @@ SELECT count(*) AS cost_rows, count_if(project_page_id IS NOT NULL) AS linked_ro
 FROM {ADVISOR_RECOMMENDATIONS.name}
 WHERE category = 'Cost'
 """
+
+
+def source_key_sql(table: str, kind: str, key: str) -> str:
+    """NULL or repeated ids (compared lowercased, as ARM ids are) among the rows of each subscription's latest
+    bronze snapshot: silver keeps one row per id, so the source is where a duplicate can still be seen."""
+    return f"""
+WITH latest AS (
+  SELECT subscription_id, max(ingested_at) AS ingested_at FROM {table} WHERE record_kind = 'snapshot'
+  GROUP BY subscription_id
+),
+snapshot_rows AS (
+  SELECT lower(b.{key}) AS id FROM {table} b
+  JOIN latest l ON b.subscription_id = l.subscription_id AND b.ingested_at = l.ingested_at
+  WHERE b.record_kind = '{kind}'
+),
+grouped AS (SELECT id, count(*) AS n FROM snapshot_rows GROUP BY id)
+SELECT
+  coalesce(sum(CASE WHEN id IS NULL OR n > 1 THEN n ELSE 0 END), 0) AS failing_rows,
+  coalesce(sum(n), 0) AS total_rows,
+  slice(array_sort(collect_list(CASE WHEN id IS NULL OR n > 1 THEN coalesce(id, '<null>') END)), 1, {SAMPLE_LIMIT}) AS samples
+FROM grouped
+"""
+
+
+def source_key_check(
+    asset: dg.AssetKey, bronze: str, kind: str, key: str, name: str
+) -> dg.AssetChecksDefinition:
+    sql = source_key_sql(bronze, kind, key)
+
+    @dg.asset_check(
+        asset=asset,
+        name=name,
+        blocking=True,
+        description=f"In each subscription's latest snapshot of {bronze}, every {kind} has an id and no id appears "
+        "twice (silver keeps one row per id, so this is checked at the source).",
+    )
+    def _check(lakehouse: Lakehouse) -> dg.AssetCheckResult:
+        row = lakehouse.query(sql).to_pylist()[0]
+        failing, total = int(row["failing_rows"] or 0), int(row["total_rows"] or 0)
+        return dg.AssetCheckResult(
+            passed=failing == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(
+                f"{failing} of {total} {kind} rows of the latest {bronze} snapshots have a NULL or repeated id: "
+                "downstream assets of this run were not materialized."
+                if failing
+                else None
+            ),
+            metadata={
+                "failing_rows": dg.MetadataValue.int(failing),
+                "total_rows": dg.MetadataValue.int(total),
+                "sample_keys": dg.MetadataValue.json(list(row["samples"] or [])),
+            },
+        )
+
+    return _check
 
 
 def evaluate_rule(lakehouse: Lakehouse, rule: RowRule) -> dg.AssetCheckResult:
@@ -162,6 +232,20 @@ def _row_rule_checks(
 
 def azure_checks() -> list[dg.AssetChecksDefinition]:
     return [
+        source_key_check(
+            ADVISOR_RECOMMENDATIONS.key,
+            AZURE_ADVISOR_RAW.name,
+            "recommendation",
+            "recommendation_id",
+            "source_recommendation_ids_unique_not_null",
+        ),
+        source_key_check(
+            AZURE_RESOURCES.key,
+            AZURE_RESOURCES_RAW.name,
+            "resource",
+            "resource_id",
+            "source_resource_ids_unique_not_null",
+        ),
         key_unique_not_null_check(
             ADVISOR_RECOMMENDATIONS.key.path, ADVISOR_RECOMMENDATIONS.name, ["recommendation_id"]
         ),

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,9 @@ for _name in ("azure.core.pipeline.policies.http_logging_policy", "azure.identit
 RESOURCE_GRAPH_API_VERSION = "2024-04-01"
 #: Resource Graph's answer when none of the requested subscriptions is readable by the principal.
 NO_VALID_SUBSCRIPTIONS = "NoValidSubscriptionsInQueryRequest"
+#: Answers worth another try of a Resource Graph POST (the SDK retries only some of them on a POST).
+RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+BACKOFF_INITIAL_S, BACKOFF_MAX_S = 1.0, 8.0
 MAX_PAGE_ROWS = 1000  # Resource Graph's `$top` ceiling
 MAX_SUBSCRIPTIONS_PER_QUERY = 300
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
@@ -77,7 +82,9 @@ class AzureClientConfig:
     quota_requests: int = 15
     quota_window_s: float = 5.0
     max_throttled_retries: int = 20
-    max_retries: int = 3  # the SDK's own retries of 5xx, timeouts and connection errors, per request
+    # Per request: the SDK's own retries (of what it retries: not most failures of a POST), and ours of a Resource
+    # Graph POST after a connection error, a timeout or a 5xx.
+    max_retries: int = 3
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
 
@@ -139,6 +146,9 @@ class AzureClient:
         if self._graph is not None:
             self._graph.close()
             self._graph = None
+        close = getattr(self.credential, "close", None)
+        if callable(close):
+            close()  # its HTTP session: a sensor builds a client every tick in the long-lived code server
 
     def __enter__(self) -> AzureClient:
         return self
@@ -176,7 +186,14 @@ class AzureClient:
 
     def _paced_graph_call(self, request: Any, what: str, subscriptions: Sequence[str] | None = None) -> Any:
         from azure.core.exceptions import AzureError as SdkError
-        from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            DecodeError,
+            HttpResponseError,
+            IncompleteReadError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
 
         graph = self._resource_graph()
         throttled = 0
@@ -192,14 +209,31 @@ class AzureClient:
                 self.stats.throttled += 1
                 self.pacer.throttled(headers)
 
+        sent: dict[str, float] = {}
+
+        def stamp(pipeline_request: Any) -> None:
+            # Per attempt: when the SDK retries a 429 itself, the window starts at the retry, not the first try.
+            sent["at"] = self.pacer.now()
+
+        failures = (
+            0  # connection errors and 5xx the SDK did not retry (it does not retry most of them on a POST)
+        )
         while True:
             self.stats.waited_s += self.pacer.acquire()
             self.stats.requests += 1
-            sent_at = self.pacer.now()
             try:
-                response = graph.resources(request, raw_response_hook=keep_headers)
+                response = graph.resources(request, raw_request_hook=stamp, raw_response_hook=keep_headers)
             except ClientAuthenticationError as error:
-                raise AzureAuthenticationError(_auth_message(error)) from None
+                raise AzureAuthenticationError(
+                    _auth_message(error, self.config.credential.service_principal)
+                ) from None
+            except (ServiceRequestError, ServiceResponseError, IncompleteReadError, DecodeError) as error:
+                # The same `$skipToken` is sent again: a blip does not restart a 100-page read from page 1.
+                if failures < self.config.max_retries:
+                    failures += 1
+                    self._back_off(failures, what, type(error).__name__)
+                    continue
+                raise self._unreachable(error, what) from None
             except HttpResponseError as error:
                 if error.status_code == 429:
                     # Not retried by the SDK (no `Retry-After` on a POST): the hook paused the pacer.
@@ -210,6 +244,10 @@ class AzureClient:
                             "another client of the same principal may be spending the quota. Re-run later."
                         ) from None
                     log.info("%s: Resource Graph quota spent (429), waiting for the window to reset", what)
+                    continue
+                if error.status_code in RETRIED_STATUSES and failures < self.config.max_retries:
+                    failures += 1
+                    self._back_off(failures, what, f"HTTP {error.status_code}")
                     continue
                 if (
                     NO_VALID_SUBSCRIPTIONS in _error_codes(error)
@@ -222,8 +260,13 @@ class AzureClient:
                 raise _http_error(error, what) from None
             except SdkError as error:
                 raise self._unreachable(error, what) from None
-            self.pacer.observe(headers, sent_at)
+            self.pacer.observe(headers, sent.get("at"))
             return response
+
+    def _back_off(self, failures: int, what: str, reason: str) -> None:
+        delay = min(BACKOFF_MAX_S, BACKOFF_INITIAL_S * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
+        log.info("%s: %s, retry %d in %.1f s", what, reason, failures, delay)
+        time.sleep(delay)
 
     def subscriptions(self) -> list[Subscription]:
         """Every subscription the principal can see, from Resource Graph's `ResourceContainers`."""
@@ -272,18 +315,28 @@ class AzureClient:
             # Called for every attempt (the hook runs inside the SDK's retry loop): keep the successful one.
             response = pipeline_response.http_response
             if 200 <= response.status_code < 300:
-                latest["page"] = json.loads(response.text())
+                try:
+                    latest["page"] = json.loads(response.text())
+                except ValueError:
+                    latest["page"] = None  # reported below, naming the subscription
 
         what = f"subscription {subscription_id}: Advisor recommendations"
         try:
             pages = advisor.recommendations.list(raw_response_hook=keep_page).by_page()
             for _ in _each_page(pages, self.stats):
-                page = latest.pop("page", None) or {}
+                page = latest.pop("page", None)
+                if not isinstance(page, dict):
+                    # Never an empty page in its place: an empty snapshot would wipe the subscription from silver.
+                    raise AzureError(
+                        f"{what}: a page of the answer was not readable JSON; nothing was written"
+                    )
                 rows = list(page.get("value") or [])
                 self.stats.rows += len(rows)
                 yield rows
         except ClientAuthenticationError as error:
-            raise AzureAuthenticationError(_auth_message(error)) from None
+            raise AzureAuthenticationError(
+                _auth_message(error, self.config.credential.service_principal)
+            ) from None
         except HttpResponseError as error:
             if error.status_code == 403:
                 code = error.error.code if error.error else "Forbidden"
@@ -314,11 +367,18 @@ def _each_page(pages: Iterator[Any], stats: RequestStats) -> Iterator[None]:
         yield None
 
 
-def _auth_message(error: Exception) -> str:
+def _auth_message(error: Exception, service_principal: bool = True) -> str:
     text = scrub(str(error))
+    first = text.splitlines()[0] if text else type(error).__name__
+    if not service_principal:
+        return (
+            f"Azure sign-in failed: {first}. DefaultAzureCredential found no usable identity: set "
+            "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run where a managed identity or an Azure "
+            "CLI login is available."
+        )
     return (
-        f"Azure sign-in failed: {text.splitlines()[0] if text else type(error).__name__}. Check AZURE_TENANT_ID, "
-        "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (an expired secret gives AADSTS7000222)."
+        f"Azure sign-in failed: {first}. Check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (an "
+        "expired secret gives AADSTS7000222)."
     )
 
 

@@ -90,15 +90,18 @@ class QuotaPacer:
         while True:
             with self._lock:
                 blocked = self._blocked_until - self._clock()
-            if blocked > 0:
-                self._sleep(blocked)
-                waited += blocked
-            if delay > _NEGLIGIBLE_S:
-                self._sleep(delay)
-                waited += delay
+            pause = max(blocked, delay)  # a block and a booked slot overlap: wait for the later one
+            if pause > _NEGLIGIBLE_S:
+                self._sleep(pause)
+                waited += pause
             delay = self._limiter.try_acquire()
-            if delay <= _NEGLIGIBLE_S:
-                break
+            if delay > _NEGLIGIBLE_S:
+                continue
+            with self._lock:
+                # Another caller may have seen a 429 while this one slept: its block holds this caller too.
+                if self._blocked_until - self._clock() <= _NEGLIGIBLE_S:
+                    break
+            delay = 0.0
         with self._lock:
             self.waited_s += waited
         return waited

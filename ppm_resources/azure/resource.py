@@ -43,7 +43,9 @@ class AzureResource(dg.ConfigurableResource):
             credential=AzureCredentialConfig(
                 tenant_id=self.tenant_id,
                 client_id=self.client_id,
-                client_secret=SecretStr(self.client_secret) if self.client_secret else None,
+                # Stripped as settings strip it: the env var reference resolves to the raw value, and a trailing
+                # newline from a secret file would be an invalid secret (AADSTS7000215).
+                client_secret=SecretStr(self.client_secret.strip()) if self.client_secret else None,
                 authority_url=self.authority_url,
                 ca_bundle=self.ca_bundle,
             ),

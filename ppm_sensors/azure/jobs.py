@@ -16,8 +16,9 @@ SENSOR_CLIENT = {"max_retries": 1, "max_throttled_retries": 3, "read_timeout_s":
 azure_ingest_job = dg.define_asset_job(
     name="azure_ingest",
     selection=dg.AssetSelection.assets(AZURE_RESOURCES_RAW.key, AZURE_ADVISOR_RAW.key),
-    # No run retries: the client already retries 5xx, timeouts and quota answers per request, and a retry cannot
-    # grant a missing role.
+    # No automatic run retry after a failed step: the client already retries 5xx, timeouts and quota answers per
+    # request, and a retry cannot grant a missing role (a crashed run is still retried).
+    tags={"dagster/retry_on_asset_or_op_failure": "false"},
     description="Inventory (Resource Graph) and Advisor recommendations of one subscription (partition) into bronze.",
 )
 

@@ -113,6 +113,11 @@ EXPECTED_FRESHNESS = {
     "gold/data_quality_issues": timedelta(hours=2),
     "gold/budget_vs_actual": timedelta(hours=2),
     "gold/control_room_status": timedelta(minutes=30),
+    "bronze/azure_resources": timedelta(hours=26),
+    "bronze/azure_advisor": timedelta(hours=26),
+    "silver/azure_resources": timedelta(hours=26),
+    "silver/advisor_recommendations": timedelta(hours=26),
+    "gold/advisor_summary": timedelta(hours=26),
 }
 
 

@@ -3,7 +3,9 @@ a 403 subscription failing alone and its retry, and the discovery sensor adding 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +14,13 @@ import pytest
 
 from ppm_assets.definitions import defs as product_defs
 from ppm_assets.partitions import azure_subscriptions
-from ppm_assets.tables import ADVISOR_RECOMMENDATIONS, ADVISOR_SUMMARY, AZURE_ADVISOR_RAW, AZURE_RESOURCES
+from ppm_assets.tables import (
+    ADVISOR_RECOMMENDATIONS,
+    ADVISOR_SUMMARY,
+    AZURE_ADVISOR_RAW,
+    AZURE_RESOURCES,
+    AZURE_RESOURCES_RAW,
+)
 from ppm_cli.materialize import materialize_all
 from ppm_cli.recovery import backfill_partitions, failed_and_missing_partitions
 from ppm_resources.azure.resource import AzureResource
@@ -20,7 +28,7 @@ from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion.resource import NotionResource
 from ppm_sandbox import SandboxServer
 from ppm_sandbox.azure.service import AzureService
-from ppm_sensors.azure.discovery import azure_subscription_discovery, plan_partitions
+from ppm_sensors.azure.discovery import REMOVAL_GRACE, azure_subscription_discovery, plan_partitions
 
 from .conftest import start_azure_sandbox
 
@@ -159,11 +167,11 @@ def test_an_unreadable_subscription_fails_alone_and_its_retry_succeeds(
     assert failures and all("Reader" in e for e in failures)
     assert not [e for e in summary.errors if denied not in e]
     graph = defs.resolve_asset_graph()
-    for key in (AZURE_ADVISOR_RAW.key,):
+    for key in (AZURE_RESOURCES_RAW.key, AZURE_ADVISOR_RAW.key):
         assert failed_and_missing_partitions(instance, graph, key) == [denied]
-    retry = backfill_partitions(defs, instance, AZURE_ADVISOR_RAW.key, [denied])
-    assert retry.success, retry.errors
-    assert failed_and_missing_partitions(instance, graph, AZURE_ADVISOR_RAW.key) == []
+        retry = backfill_partitions(defs, instance, key, [denied])
+        assert retry.success, retry.errors
+        assert failed_and_missing_partitions(instance, graph, key) == []
 
 
 def test_the_discovery_sensor_adds_and_removes_subscriptions(server: SandboxServer, world: dict) -> None:
@@ -175,21 +183,122 @@ def test_the_discovery_sensor_adds_and_removes_subscriptions(server: SandboxServ
     try:
         with dg.build_sensor_context(instance=instance, resources={"azure": azure}) as context:
             result = azure_subscription_discovery(context)
+            cursor = context.cursor
         assert isinstance(result, dg.SensorResult)
         requests = result.dynamic_partitions_requests or []
         assert [r.partition_keys for r in requests if isinstance(r, dg.AddDynamicPartitionsRequest)] == [
             [added.subscription_id]
         ]
+        # No longer listed by Resource Graph: kept (its runs fail, naming it) until the grace period has passed.
+        assert not [r for r in requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
+        assert [(r.job_name, r.partition_key) for r in result.run_requests or []] == [
+            ("azure_ingest", added.subscription_id)
+        ]
+        instance.add_dynamic_partitions(azure_subscriptions.name, [added.subscription_id])
+        long_ago = (datetime.now(UTC) - REMOVAL_GRACE - timedelta(minutes=1)).isoformat()
+        assert gone in json.loads(cursor or "{}")["missing_since"]
+        later = json.dumps({"missing_since": {gone: long_ago}})
+        with dg.build_sensor_context(instance=instance, resources={"azure": azure}, cursor=later) as context:
+            result = azure_subscription_discovery(context)
+        assert isinstance(result, dg.SensorResult)
+        requests = result.dynamic_partitions_requests or []
         assert [r.partition_keys for r in requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)] == [
             [gone]
         ]
-        jobs = sorted((r.job_name, r.partition_key) for r in result.run_requests or [])
-        assert jobs == [("azure_ingest", added.subscription_id), ("azure_transform", None)]
+        assert [(r.job_name, r.partition_key) for r in result.run_requests or []] == [
+            ("azure_transform", None)
+        ]
     finally:
+        instance.delete_dynamic_partition(azure_subscriptions.name, added.subscription_id)
         store(server).reset()
+
+
+def test_the_checks_find_the_planted_defects(world: dict) -> None:
+    from ppm_checks.azure.rules import (
+        RECOMMENDATION_RULES,
+        RESOURCE_RULES,
+        evaluate_cost_linked_share,
+        evaluate_rule,
+        source_key_sql,
+    )
+
+    lakehouse: LocalLakehouse = world["lakehouse"]
+    results = {rule.name: evaluate_rule(lakehouse, rule) for rule in (*RECOMMENDATION_RULES, *RESOURCE_RULES)}
+    assert results["category_accepted"].passed and results["impact_accepted"].passed
+    for name in ("savings_valid", "project_tag_known", "resource_in_inventory"):
+        assert not results[name].passed, name
+    samples = " ".join(results["project_tag_known"].metadata["samples"].value)
+    assert "PRJ-999" in samples
+    share = evaluate_cost_linked_share(lakehouse)
+    cost = lakehouse.query(
+        f"SELECT count(*) AS n, count_if(project_page_id IS NOT NULL) AS linked FROM {ADVISOR_RECOMMENDATIONS.name} "
+        "WHERE category = 'Cost'"
+    ).to_pylist()[0]
+    assert share.passed == (cost["linked"] >= 0.8 * cost["n"])
+    row = lakehouse.query(
+        source_key_sql(AZURE_ADVISOR_RAW.name, "recommendation", "recommendation_id")
+    ).to_pylist()[0]
+    assert row["failing_rows"] == 0 and row["total_rows"] == len(
+        lakehouse.query(f"SELECT 1 FROM {ADVISOR_RECOMMENDATIONS.name}")
+    )
+
+
+def test_a_repeated_id_in_the_latest_snapshot_fails_the_blocking_source_check(tmp_path: Path) -> None:
+    from ppm_assets.azure.bronze_rows import advisor_records, advisor_table, snapshot_marker
+    from ppm_checks.azure.rules import source_key_sql
+
+    lakehouse = LocalLakehouse(root=str(tmp_path / "lakehouse"))
+    item = {"id": "/subscriptions/s/providers/Microsoft.Advisor/recommendations/a", "properties": {}}
+    old, new = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)
+    lakehouse.append(
+        AZURE_ADVISOR_RAW.name,
+        advisor_table([snapshot_marker("s", old, "r1"), *advisor_records([item], "s", old, "r1")]),
+    )
+    sql = source_key_sql(AZURE_ADVISOR_RAW.name, "recommendation", "recommendation_id")
+    assert lakehouse.query(sql).to_pylist()[0]["failing_rows"] == 0
+    shouted = {**item, "id": item["id"].upper()}  # ARM ids are case-insensitive: the same recommendation
+    lakehouse.append(
+        AZURE_ADVISOR_RAW.name,
+        advisor_table(
+            [
+                snapshot_marker("s", new, "r2"),
+                *advisor_records([item, shouted, {"properties": {}}], "s", new, "r2"),
+            ]
+        ),
+    )
+    row = lakehouse.query(sql).to_pylist()[0]
+    assert (row["failing_rows"], row["total_rows"]) == (3, 3)
+    assert "<null>" in row["samples"]
+
+
+def test_the_advisor_drafts_sensor_reports_each_recommendation_once(world: dict) -> None:
+    from ppm_sensors.azure.advisor_actions import advisor_high_impact_to_actions
+
+    lakehouse: LocalLakehouse = world["lakehouse"]
+    with dg.build_sensor_context(resources={"lakehouse": lakehouse}) as context:
+        first = advisor_high_impact_to_actions(context)
+        cursor = context.cursor
+    assert isinstance(first, dg.SkipReason) and "new High-impact Advisor recommendations" in str(
+        first.skip_message
+    )
+    with dg.build_sensor_context(resources={"lakehouse": lakehouse}, cursor=cursor) as context:
+        unchanged = advisor_high_impact_to_actions(context)
+    assert "unchanged" in str(unchanged.skip_message)
+    table = ADVISOR_RECOMMENDATIONS.name
+    lakehouse.replace(table, lakehouse.query(f"SELECT * FROM {table}"))  # a rebuild with the same rows
+    with dg.build_sensor_context(resources={"lakehouse": lakehouse}, cursor=cursor) as context:
+        again = advisor_high_impact_to_actions(context)
+    assert "no new High-impact recommendation" in str(again.skip_message)
 
 
 def test_discovery_that_finds_nothing_removes_nothing() -> None:
     changes = plan_partitions({"a", "b"}, set())
     assert changes.add == () and changes.remove == () and changes.refused
     assert plan_partitions({"a"}, {"b"}).add == ("b",)
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    waiting = plan_partitions({"a", "b"}, {"b"}, now=now, grace=REMOVAL_GRACE)
+    assert waiting.remove == () and waiting.missing_since == {"a": now.isoformat()}
+    later = plan_partitions(
+        {"a", "b"}, {"b"}, missing_since=waiting.missing_since, now=now + REMOVAL_GRACE, grace=REMOVAL_GRACE
+    )
+    assert later.remove == ("a",) and later.missing_since == {}

@@ -152,6 +152,22 @@ def test_pacing_from_the_quota_avoids_429s(azure_for: AzureFor) -> None:
         server.stop()
 
 
+def test_a_connection_reset_or_a_502_mid_listing_is_retried_with_the_same_skip_token(
+    azure_sandbox: SandboxServer, azure_for: AzureFor
+) -> None:
+    subscription = store(azure_sandbox).subscriptions()[0].subscription_id
+    expected = sum(1 for _ in store(azure_sandbox).resources([subscription]))
+    faults = azure_sandbox.fault_controller("azure")
+    with azure_for(azure_sandbox, page_rows=100).client() as client:
+        pages = client.resource_pages(subscription)
+        rows = len(next(pages))
+        faults.fail_next(1, kind="reset", path="Microsoft.ResourceGraph")
+        faults.fail_next(1, status=502, path="Microsoft.ResourceGraph")
+        rows += sum(len(page) for page in pages)
+    faults.reset()
+    assert rows == expected
+
+
 def test_an_unreachable_endpoint_is_a_clear_error(azure_for: AzureFor, azure_sandbox: SandboxServer) -> None:
     azure = azure_for(azure_sandbox).model_copy(update={"arm_url": "https://127.0.0.1:9"})
     with pytest.raises(AzureError) as raised, azure.client(max_retries=0) as client:
