@@ -134,6 +134,9 @@ def test_settings_strip_and_register_every_secret(clean_environment, monkeypatch
     }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
+    # the rest of the Azure service principal (a secret alone is refused as incomplete)
+    monkeypatch.setenv("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "5a1f0c3e-7b2d-4e8f-9a6b-0c1d2e3f4a5b")
     loaded = load_settings(env_file=None)
     values = [
         loaded.databricks.token,

@@ -136,3 +136,70 @@ def test_notion_ids_normalize(raw, normalized):
 def test_notion_ids_reject_non_uuids(raw):
     with pytest.raises(ValueError, match="is not a Notion id"):
         normalize_notion_id(raw)
+
+
+def test_the_sandbox_principal_is_the_one_the_sandbox_accepts() -> None:
+    from ppm_resources import settings
+    from ppm_sandbox.azure.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID
+
+    assert (
+        settings.SANDBOX_AZURE_TENANT_ID,
+        settings.SANDBOX_AZURE_CLIENT_ID,
+        settings.SANDBOX_AZURE_CLIENT_SECRET,
+    ) == (
+        DEFAULT_TENANT_ID,
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+    )
+
+
+def test_azure_is_the_sandbox_until_a_principal_or_an_endpoint_is_set(monkeypatch):
+    from ppm_resources.resources import azure_resource
+
+    sandbox = load(
+        monkeypatch, PPM_SANDBOX_AZURE_URL="https://127.0.0.1:9443", PPM_SANDBOX_CA_CERT="/tmp/ca.pem"
+    )
+    assert sandbox.azure_uses_sandbox
+    resource = azure_resource(sandbox)
+    assert (resource.arm_url, resource.authority_url, resource.ca_bundle) == (
+        "https://127.0.0.1:9443",
+        "https://127.0.0.1:9443",
+        "/tmp/ca.pem",
+    )
+    real = load(
+        monkeypatch,
+        AZURE_TENANT_ID="72f988bf-86f1-41af-91ab-2d7cd011db47",
+        AZURE_CLIENT_ID="5a1f0c3e-7b2d-4e8f-9a6b-0c1d2e3f4a5b",
+        AZURE_CLIENT_SECRET="a-real-looking-secret",
+        AZURE_SUBSCRIPTION_IDS="0b5f1c4e-3a2d-4e6f-8a7b-9c0d1e2f3a01",
+    )
+    assert not real.azure_uses_sandbox
+    resource = azure_resource(real)
+    assert resource.arm_url == "https://management.azure.com" and resource.authority_url is None
+    assert resource.subscription_ids == ["0b5f1c4e-3a2d-4e6f-8a7b-9c0d1e2f3a01"]
+    for name in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(name)
+    managed_identity = load(monkeypatch, AZURE_ARM_URL="https://management.azure.com")
+    assert not managed_identity.azure_uses_sandbox and azure_resource(managed_identity).client_secret is None
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"AZURE_CLIENT_SECRET": "only-the-secret-here"}, "set AZURE_TENANT_ID, AZURE_CLIENT_ID too"),
+        (
+            {"AZURE_SUBSCRIPTION_IDS": "0b5f1c4e-3a2d-4e6f-8a7b-9c0d1e2f3a01"},
+            "AZURE_SUBSCRIPTION_IDS is set but no Azure principal nor AZURE_ARM_URL",
+        ),
+        (
+            {"AZURE_ARM_URL": "https://management.azure.com", "AZURE_CA_BUNDLE": "/no/such.pem"},
+            "no such file",
+        ),
+        ({"AZURE_SUBSCRIPTION_IDS": "prod"}, "is not a subscription id"),
+    ],
+)
+def test_azure_settings_that_cannot_work_are_refused(monkeypatch, variables, message):
+    with pytest.raises(SettingsError) as raised:
+        load(monkeypatch, **variables)
+    assert message in str(raised.value)
+    assert "only-the-secret-here" not in str(raised.value)

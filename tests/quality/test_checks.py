@@ -36,7 +36,14 @@ def test_every_silver_notion_table_and_gold_has_its_checks():
         for k in c.check_keys
         if c.get_spec_for_check_key(k).blocking
     }
-    assert blocking == {"key_page_id_unique_not_null", "key_currency_to_currency_month_unique_not_null"}
+    assert blocking == {
+        "key_page_id_unique_not_null",
+        "key_currency_to_currency_month_unique_not_null",
+        "key_recommendation_id_unique_not_null",
+        "key_resource_id_unique_not_null",
+        "source_recommendation_ids_unique_not_null",
+        "source_resource_ids_unique_not_null",
+    }
 
 
 def test_one_rule_can_run_alone(hand_built):
