@@ -14,6 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ppm_resources.azure.client import RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE
+
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 TEXT_MAP = pa.map_(pa.string(), pa.string())
 
@@ -54,9 +56,6 @@ ADVISOR_SCHEMA = pa.schema(
         pa.field("raw_json", pa.string()),
     ]
 )
-
-RESOURCE_GROUP_TYPE = "microsoft.resources/subscriptions/resourcegroups"
-SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 
 
 def text(value: Any) -> str | None:

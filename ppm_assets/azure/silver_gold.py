@@ -22,13 +22,13 @@ from ppm_assets.tables import (
     FX_RATES,
     Table,
 )
+from ppm_resources.azure.client import ADVISOR_CATEGORIES
 from ppm_resources.lakehouse import Lakehouse, load_sql
 from ppm_resources.reporting_currency import ReportingCurrency
 
 GROUP = "azure"
 OWNERS = ["team:data-platform"]
 KINDS = {"delta", "sql"}
-CATEGORIES = ("Cost", "Security", "HighAvailability", "Performance", "OperationalExcellence")
 PROJECTS = dg.AssetKey(["silver", "projects"])
 
 
@@ -145,7 +145,7 @@ def advisor_summary(
 ) -> dg.MaterializeResult:
     rows = _build(context, lakehouse, ADVISOR_SUMMARY, {"reporting_currency": reporting.currency})
     records = rows.to_pylist()
-    by_category = dict.fromkeys(CATEGORIES, 0.0)
+    by_category = dict.fromkeys(ADVISOR_CATEGORIES, 0.0)
     for row in records:
         if row["category"] in by_category:
             by_category[row["category"]] += float(row["monthly_savings"] or 0)

@@ -8,10 +8,9 @@ import dagster as dg
 from ppm_assets.tables import ADVISOR_RECOMMENDATIONS, AZURE_ADVISOR_RAW, AZURE_RESOURCES, AZURE_RESOURCES_RAW
 from ppm_checks.factories import key_unique_not_null_check
 from ppm_checks.rules import SAMPLE_LIMIT
+from ppm_resources.azure.client import ADVISOR_CATEGORIES, ADVISOR_IMPACTS
 from ppm_resources.lakehouse import Lakehouse, sql_string
 
-CATEGORIES = ("Cost", "Security", "HighAvailability", "Performance", "OperationalExcellence")
-IMPACTS = ("High", "Medium", "Low")
 #: Below this share of Cost recommendations linked to a project, savings cannot be attributed: WARN.
 MIN_COST_LINKED_SHARE = 0.8
 SAVINGS_FLAGS = (
@@ -44,17 +43,17 @@ RECOMMENDATION_RULES = (
         "category_accepted",
         ADVISOR_RECOMMENDATIONS.name,
         "recommendation_id",
-        f"category IS NULL OR category NOT IN ({_listed(CATEGORIES)})",
+        f"category IS NULL OR category NOT IN ({_listed(ADVISOR_CATEGORIES)})",
         "category",
-        f"category is one of {', '.join(CATEGORIES)}.",
+        f"category is one of {', '.join(ADVISOR_CATEGORIES)}.",
     ),
     RowRule(
         "impact_accepted",
         ADVISOR_RECOMMENDATIONS.name,
         "recommendation_id",
-        f"impact IS NULL OR impact NOT IN ({_listed(IMPACTS)})",
+        f"impact IS NULL OR impact NOT IN ({_listed(ADVISOR_IMPACTS)})",
         "impact",
-        f"impact is one of {', '.join(IMPACTS)}.",
+        f"impact is one of {', '.join(ADVISOR_IMPACTS)}.",
     ),
     RowRule(
         "savings_valid",

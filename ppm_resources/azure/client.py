@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,9 @@ RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF_INITIAL_S, BACKOFF_MAX_S = 1.0, 8.0
 MAX_PAGE_ROWS = 1000  # Resource Graph's `$top` ceiling
 MAX_SUBSCRIPTIONS_PER_QUERY = 300
+#: Advisor's vocabulary (what the checks accept and the KPIs break savings down by).
+ADVISOR_CATEGORIES = ("Cost", "Security", "HighAvailability", "Performance", "OperationalExcellence")
+ADVISOR_IMPACTS = ("High", "Medium", "Low")
 SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 RESOURCE_GROUP_TYPE = "microsoft.resources/subscriptions/resourcegroups"
 INVENTORY_COLUMNS = "id, name, type, location, resourceGroup, subscriptionId, tags, sku, kind"
@@ -399,7 +402,3 @@ def _http_error(error: Any, what: str) -> AzureError:
         f" ({details})" if details else ""
     )
     return AzureError(scrub(text))
-
-
-#: Type of what builds clients (tests pass a factory bound to the sandbox).
-ClientFactory = Callable[[], AzureClient]

@@ -14,9 +14,8 @@ import dagster as dg
 
 from ppm_assets.tables import ADVISOR_RECOMMENDATIONS
 from ppm_resources.lakehouse import Lakehouse
-from ppm_sensors.action_drafts import ActionDraft
+from ppm_sensors.action_drafts import ActionDraft, listed_titles
 
-MAX_LISTED = 10
 HIGH_IMPACT_SQL = f"""
 SELECT recommendation_id, category, impact, impacted_field, impacted_value, problem, solution,
   monthly_savings_reporting, reporting_currency, project_code, project_page_id
@@ -102,7 +101,7 @@ def advisor_high_impact_to_actions(
         )
     for draft in new:
         context.log.warning(f"new High-impact Advisor recommendation {draft.source_id}: {draft.title}")
-    listed = "; ".join(d.title for d in new[:MAX_LISTED]) + ("; ..." if len(new) > MAX_LISTED else "")
+    listed = listed_titles(new)
     return dg.SkipReason(
         f"version {version}: {len(new)} new High-impact Advisor recommendations ({listed}). Notion write-back "
         "not built yet: no Action page created."

@@ -19,10 +19,9 @@ import dagster as dg
 
 from ppm_assets.tables import DATA_QUALITY_ISSUES
 from ppm_resources.lakehouse import Lakehouse, sql_string
-from ppm_sensors.action_drafts import ActionDraft
+from ppm_sensors.action_drafts import ActionDraft, listed_titles
 
 ISSUES_TABLE = DATA_QUALITY_ISSUES.name
-MAX_LISTED = 10
 
 
 def action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
@@ -103,7 +102,7 @@ def dq_critical_issues_to_actions(context: dg.SensorEvaluationContext, lakehouse
         )
     for draft in new:
         context.log.warning(f"new critical DQ issue {draft.source_id}: {draft.title}. {draft.detail}")
-    listed = "; ".join(d.title for d in new[:MAX_LISTED]) + ("; ..." if len(new) > MAX_LISTED else "")
+    listed = listed_titles(new)
     return dg.SkipReason(
         f"evaluation {evaluation_id}: {len(new)} new critical issues ({listed}). Notion write-back not built "
         "yet: no Action page created."

@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import pyarrow as pa
 import pytest
 
+from ppm_assets.azure.bronze_rows import ADVISOR_SCHEMA, RESOURCES_SCHEMA, TEXT_MAP
 from ppm_assets.finance.fx_rates import FxRatesConfig, fx_rates_table
 from ppm_assets.notion.bronze_rows import notion_raw_pages_table
 from ppm_assets.notion.silver_sql import silver_select_sql
@@ -71,42 +72,7 @@ def convert(amount: Decimal, rate: Decimal) -> Decimal:
 
 # -- bronze ----------------------------------------------------------------------------------------------------
 
-TAGS = pa.map_(pa.string(), pa.string())
-RESOURCES_SCHEMA = pa.schema(
-    [
-        pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("ingest_run_id", pa.string(), nullable=False),
-        pa.field("subscription_id", pa.string(), nullable=False),
-        pa.field("record_kind", pa.string(), nullable=False),
-        pa.field("resource_id", pa.string()),
-        pa.field("name", pa.string()),
-        pa.field("resource_type", pa.string()),
-        pa.field("resource_group", pa.string()),
-        pa.field("location", pa.string()),
-        pa.field("tags", TAGS),
-        pa.field("raw_json", pa.string()),
-    ]
-)
-ADVISOR_SCHEMA = pa.schema(
-    [
-        pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("ingest_run_id", pa.string(), nullable=False),
-        pa.field("subscription_id", pa.string(), nullable=False),
-        pa.field("record_kind", pa.string(), nullable=False),
-        pa.field("recommendation_id", pa.string()),
-        pa.field("recommendation_name", pa.string()),
-        pa.field("category", pa.string()),
-        pa.field("impact", pa.string()),
-        pa.field("impacted_field", pa.string()),
-        pa.field("impacted_value", pa.string()),
-        pa.field("resource_id", pa.string()),
-        pa.field("problem", pa.string()),
-        pa.field("solution", pa.string()),
-        pa.field("last_updated", pa.string()),
-        pa.field("extended_properties", TAGS),
-        pa.field("raw_json", pa.string()),
-    ]
-)
+# The bronze contract the assets write (one definition, in ppm_assets/azure/bronze_rows.py).
 
 A_OLD = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 A_NEW = datetime(2025, 4, 15, 9, 0, tzinfo=UTC)
@@ -518,7 +484,7 @@ def test_resource_columns_and_types(usd):
         "location", "tags", "resource_project_tag", "resource_group_project_tag", "project_code", "project_link",
         "project_page_id", "ingested_at", "dq_flags",
     ]  # fmt: skip
-    assert schema.field("tags").type == TAGS
+    assert schema.field("tags").type == TEXT_MAP
     assert schema.field("ingested_at").type == pa.timestamp("us", tz="UTC")
     assert schema.field("dq_flags").type == pa.list_(pa.string())
 
@@ -838,4 +804,4 @@ def test_empty_bronze_gives_empty_tables(tmp_path):
         "silver.advisor_recommendations": 0,
         "gold.advisor_summary": 0,
     }
-    assert tables["silver.azure_resources"].schema.field("tags").type == TAGS
+    assert tables["silver.azure_resources"].schema.field("tags").type == TEXT_MAP
