@@ -1,6 +1,6 @@
 """The code location's table of contents: every area's assets, the checks, jobs, schedules, sensors, resources.
 
-Each area (`notion`, `finance`, `quality`, `control_room`, `azure`) owns its assets; `ppm_checks` and `ppm_sensors` own
+Each area (`notion`, `finance`, `quality`, `control_room`, `azure`, `writeback`) owns its assets; `ppm_checks` and `ppm_sensors` own
 the checks and automation, by the same areas. The Notion mapping is read once, here, and passed to whatever is
 built from it. Policies that cut across areas (freshness, automation conditions) are applied here, by selection.
 """
@@ -9,7 +9,7 @@ import dagster as dg
 
 import ppm_checks
 import ppm_sensors
-from ppm_assets import azure, control_room, finance, notion, quality
+from ppm_assets import azure, control_room, finance, notion, quality, writeback
 from ppm_assets.policies import apply_policies
 from ppm_resources import build_resources, load_settings, prepare_process
 from ppm_resources.notion.mapping import load_notion_mapping
@@ -18,7 +18,12 @@ prepare_process()  # `.env` into the environment (for dg.EnvVar); secrets scrubb
 mapping = load_notion_mapping()
 
 assets = dg.Definitions.merge(
-    notion.build_defs(mapping), finance.defs, quality.build_defs(mapping), control_room.defs, azure.defs
+    notion.build_defs(mapping),
+    finance.defs,
+    quality.build_defs(mapping),
+    control_room.defs,
+    azure.defs,
+    writeback.build_defs(mapping),
 ).assets
 
 defs = dg.Definitions.merge(

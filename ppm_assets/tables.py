@@ -16,7 +16,7 @@ import dagster as dg
 
 from ppm_resources.notion.mapping import NotionMapping
 
-Area = Literal["notion", "finance", "quality", "control_room", "azure"]
+Area = Literal["notion", "finance", "quality", "control_room", "azure", "writeback"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ ADVISOR_RECOMMENDATIONS = Table(
     "silver.advisor_recommendations", "azure", sql="silver/advisor_recommendations.sql"
 )
 ADVISOR_SUMMARY = Table("gold.advisor_summary", "azure", sql="gold/advisor_summary.sql")
+NOTION_WRITEBACKS = Table(
+    "bronze.notion_writebacks", "writeback", built_from="the Notion write-back (Action pages it sent)"
+)
 
 #: Every table that is not generated from the Notion mapping.
 FIXED_TABLES = (
@@ -91,6 +94,7 @@ FIXED_TABLES = (
     AZURE_RESOURCES,
     ADVISOR_RECOMMENDATIONS,
     ADVISOR_SUMMARY,
+    NOTION_WRITEBACKS,
 )
 
 

@@ -47,6 +47,7 @@ def notion_resource(settings: Settings) -> NotionResource:
         max_rate_limited_retries=settings.notion.max_rate_limited_retries,
         max_retry_after_s=settings.notion.max_retry_after_s,
         run_deadline_s=settings.notion.run_deadline_s,
+        writeback_lock_dir=settings.notion.writeback_lock_dir,
         database_ids=settings.notion_database_ids,
         lookup_by_title=settings.notion_uses_sandbox,
     )

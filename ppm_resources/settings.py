@@ -119,6 +119,9 @@ class NotionSettings(_Section):
     # receiver stored from Notion's handshake (next to the store).
     webhook_store: str = Field(default=".state/notion_webhooks.sqlite", min_length=1)
     webhook_verification_token: SecretStr | None = None
+    # The write-back's lock files, one per Source ID (relative to the working directory): two writers of the
+    # same Action on this machine take turns (DESIGN §8).
+    writeback_lock_dir: str = Field(default=".state/locks", min_length=1)
     # Database ids are read per database of config/notion_mapping.yaml from its `id_env` variable
     # (NOTION_PROGRAMS_DB_ID, ...): see `resolve_notion_database_ids`.
 

@@ -6,6 +6,10 @@ token bucket (429 + `Retry-After`), injects latency, and plays the faults queued
 `FaultController`: 5xx answers, timeouts (the request is held past any sane client timeout),
 connection resets (TCP RST) and malformed JSON bodies. Error bodies are rendered by the service so
 that each emulator keeps its own wire format.
+
+A queued fault normally replaces the request (`when="before"`: the service never sees it). With
+`when="after"` the real handler runs to completion first and only its response is lost, which is
+what makes a non-idempotent write (Notion's page creation has no idempotency key) dangerous to retry.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FaultKind = Literal["status", "timeout", "reset", "malformed"]
 FAULT_KINDS: tuple[str, ...] = ("status", "timeout", "reset", "malformed")
+FaultWhen = Literal["before", "after"]
+FAULT_WHENS: tuple[str, ...] = ("before", "after")
+_RULE_KEYS = frozenset({"kind", "fault", "status", "count", "path", "method", "when"})
 
 #: Scope key under which `ppm_sandbox.app.SandboxApp` stores the server's own `send` callable,
 #: so that a gate deep inside the middleware stack can still reach the socket to reset it.
@@ -35,18 +42,43 @@ RAW_SEND_SCOPE_KEY = "ppm_sandbox.raw_send"
 
 @dataclass(frozen=True)
 class FailRule:
-    """`count` next requests (whose path contains `path`, if given) fail with this fault."""
+    """`count` next requests (whose path contains `path` and whose method is `method`, if given) fail
+    with this fault.
+
+    `method` exists because paths nest: `/v1/pages` is a substring of `/v1/pages/{id}`, so only the
+    method tells a page creation (POST) from a read (GET) or an update (PATCH).
+    `when="after"` runs the real handler first (the write is applied), then drops its response and
+    plays the fault instead: the lost-response case a retrying client must survive without
+    duplicating. `malformed` always runs the handler, so `when` changes nothing for it.
+    """
 
     kind: FaultKind = "status"
     status: int = 503
     count: int = 1
     path: str | None = None
+    method: str | None = None
+    when: FaultWhen = "before"
+
+    def __post_init__(self) -> None:
+        if self.when not in FAULT_WHENS:
+            raise ValueError(f"fail_next when must be 'before' or 'after', got {self.when!r}")
+        if self.method is not None:
+            if not isinstance(self.method, str) or not self.method.strip():
+                raise ValueError(f"fail_next method must be an HTTP method name, got {self.method!r}")
+            # Stored upper-case so that matching and `to_json` need not care how it was spelled.
+            object.__setattr__(self, "method", self.method.strip().upper())
+
+    def matches(self, path: str, method: str | None) -> bool:
+        """Whether a request to `path` with `method` (None: unknown, never matches a method rule) is hit."""
+        if self.path is not None and self.path not in path:
+            return False
+        return self.method is None or (method is not None and method.upper() == self.method)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FailRule:
-        unknown = set(data) - {"kind", "fault", "status", "count", "path"}
+        unknown = set(data) - _RULE_KEYS
         if unknown:
-            raise ValueError(f"unknown fail_next keys {sorted(unknown)}")
+            raise ValueError(f"unknown fail_next keys {sorted(unknown)}; known: {sorted(_RULE_KEYS)}")
         kind = data.get("kind", data.get("fault", "status"))
         if kind not in FAULT_KINDS:
             raise ValueError(f"fail_next kind must be one of {FAULT_KINDS}, got {kind!r}")
@@ -54,7 +86,28 @@ class FailRule:
         count = int(data.get("count", 1))
         if count < 1:
             raise ValueError("fail_next count must be >= 1")
-        return cls(kind=kind, status=status, count=count, path=data.get("path"))
+        return cls(
+            kind=kind,
+            status=status,
+            count=count,
+            path=data.get("path"),
+            method=data.get("method"),
+            when=data.get("when", "before"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form; `method` and `when` only when set, so that plain rules keep their old shape."""
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "status": self.status,
+            "count": self.count,
+            "path": self.path,
+        }
+        if self.method is not None:
+            data["method"] = self.method
+        if self.when != "before":
+            data["when"] = self.when
+        return data
 
 
 @dataclass(frozen=True)
@@ -126,7 +179,7 @@ class FaultSpec:
         data = asdict(self)
         data["rate"] = "unlimited" if self.rate is None else self.rate
         data["error_statuses"] = list(self.error_statuses)
-        data["fail_next"] = [asdict(rule) for rule in self.fail_next]
+        data["fail_next"] = [rule.to_json() for rule in self.fail_next]
         return data
 
 
@@ -209,11 +262,23 @@ class FaultController:
         return self.set(**dict(changes))
 
     def fail_next(
-        self, count: int = 1, *, status: int = 503, kind: FaultKind = "status", path: str | None = None
+        self,
+        count: int = 1,
+        *,
+        status: int = 503,
+        kind: FaultKind = "status",
+        path: str | None = None,
+        method: str | None = None,
+        when: FaultWhen = "before",
     ) -> None:
-        """Queue `count` failures after the ones already queued."""
+        """Queue `count` failures after the ones already queued.
+
+        `fail_next(1, status=502, method="POST", path="/v1/pages", when="after")`: the next page
+        creation is applied, but its client gets a 502.
+        """
+        rule = FailRule(kind=kind, status=status, count=count, path=path, method=method, when=when)
         with self._lock:
-            self._queue.append([FailRule(kind=kind, status=status, count=count, path=path), count])
+            self._queue.append([rule, count])
 
     def reset(self) -> FaultSpec:
         """Back to the spec the server started with; empties buckets and queues."""
@@ -224,8 +289,8 @@ class FaultController:
             self._load_queue(self._spec.fail_next)
         return self.spec
 
-    def admit(self, key: str, path: str) -> Admission:
-        """Decide the fate of a request from bearer `key` to `path`."""
+    def admit(self, key: str, path: str, method: str | None = None) -> Admission:
+        """Decide the fate of a `method` request from bearer `key` to `path`."""
         with self._lock:
             spec = self._spec
             delay = spec.latency_ms / 1000.0
@@ -240,12 +305,12 @@ class FaultController:
                 if wait > 0:
                     retry_after = spec.retry_after_s or max(1, math.ceil(wait))
                     return Admission(delay_s=delay, retry_after=retry_after)
-            return Admission(delay_s=delay, fault=self._next_fault(spec, path))
+            return Admission(delay_s=delay, fault=self._next_fault(spec, path, method))
 
-    def _next_fault(self, spec: FaultSpec, path: str) -> FailRule | None:
+    def _next_fault(self, spec: FaultSpec, path: str, method: str | None) -> FailRule | None:
         for entry in self._queue:
             rule: FailRule = entry[0]
-            if rule.path is None or rule.path in path:
+            if rule.matches(path, method):
                 entry[1] -= 1
                 if entry[1] <= 0:
                     self._queue.remove(entry)
@@ -357,8 +422,9 @@ class ServiceGate:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        self.stats.record_request(endpoint_name(scope["method"], path))
-        admission = self.faults.admit(_client_key(scope), path)
+        method: str = scope["method"]
+        self.stats.record_request(endpoint_name(method, path))
+        admission = self.faults.admit(_client_key(scope), path, method)
         if admission.delay_s:
             await asyncio.sleep(admission.delay_s)
         if admission.retry_after is not None:
@@ -369,16 +435,32 @@ class ServiceGate:
         if fault is None:
             await self.app(scope, receive, self._counting(send))
             return
-        self.stats.record_fault(fault.kind if fault.kind != "status" else f"status_{fault.status}")
+        if fault.kind == "malformed":
+            self.stats.record_fault("malformed")
+            await self._send_malformed(scope, receive, send)
+            return
+        name = fault.kind if fault.kind != "status" else f"status_{fault.status}"
+        if fault.when == "after":
+            # The request's body reaches the handler through `receive`; its response is dropped.
+            await self.app(scope, receive, _discard)
+            name = f"after_{name}"
+        self.stats.record_fault(name)
         if fault.kind == "status":
-            await self._send_error(send, fault.status, None)
+            await self._send_status_fault(send, fault.status)
         elif fault.kind == "timeout":
             if await _hold_until_disconnect(receive, self.faults.spec.timeout_s):
                 await self._send_error(send, 504, "gateway_timeout")
-        elif fault.kind == "reset":
-            await _reset_connection(scope, send)
         else:
-            await self._send_malformed(scope, receive, send)
+            await _reset_connection(scope, send)
+
+    async def _send_status_fault(self, send: Send, status: int) -> None:
+        """A queued status answer; a 429 carries `Retry-After` as the real rate limiter's does, since
+        clients honour that header and a 429 without it is not what they will meet."""
+        if status != 429:
+            await self._send_error(send, status, None)
+            return
+        retry_after = self.faults.spec.retry_after_s or 1
+        await self._send_error(send, 429, "rate_limited", [(b"retry-after", str(retry_after).encode())])
 
     def _counting(self, send: Send) -> Send:
         async def counting_send(message: Message) -> None:
@@ -421,6 +503,10 @@ class ServiceGate:
         self.stats.record_status(start["status"])
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": broken})
+
+
+async def _discard(message: Message) -> None:
+    """`send` for a handler whose response is lost (`when="after"` faults)."""
 
 
 def _client_key(scope: Scope) -> str:

@@ -336,7 +336,9 @@ class NotionClient:
                 status=status,
                 retry_after=retry_after,
             )
-            if create and status != 409:  # 409 conflict: rejected, nothing written
+            # A create answered 409 may have raced a save of the same page: like a 5xx, only a re-read by the
+            # page's Source ID can tell whether it was written (DESIGN §8).
+            if create:
                 raise self._ambiguous(label, error)
             raise error
         self.stats.errors[str(status)] += 1
@@ -359,7 +361,8 @@ class NotionClient:
     def _ambiguous(self, label: str, cause: Exception) -> NotionAmbiguousWriteError:
         return NotionAmbiguousWriteError(
             f"Notion {label}: outcome unknown ({cause}); the page may or may not exist. Look it up (e.g. by "
-            "its Source ID property) before creating it again."
+            "its Source ID property) before creating it again.",
+            cause=str(cause),
         )
 
     # ------------------------------------------------------------------------------------------ databases
@@ -412,6 +415,56 @@ class NotionClient:
         """One raw query request (``{results, next_cursor, has_more}``); ``scan_databases`` pages with it."""
         params = {"filter_properties": list(filter_properties)} if filter_properties else None
         return await self.request("POST", target.query_path, json=body, params=params)
+
+    async def database_properties(self, database_id: str) -> dict[str, Any]:
+        """The database's property schema by name (``{name: {id, type, <type>: {options...}}}``).
+
+        Under 2025-09-03 the schema belongs to the data source (its only one; several are refused, as for
+        writes), so this reads ``GET /v1/data_sources/{id}``.
+        """
+        db = normalize_id(database_id, "database")
+        if self.config.api_version == "2022-06-28":
+            meta = await self.retrieve_database(db)
+        else:
+            targets = await self.query_targets(db)
+            if len(targets) > 1:
+                raise NotionError(f"database {db} has {len(targets)} data sources: its schema is ambiguous")
+            meta = await self.request("GET", f"/v1/data_sources/{targets[0].data_source_id}")
+        properties = meta.get("properties")
+        if not isinstance(properties, dict):
+            raise NotionError(f"database {db}: the answer has no property schema")
+        return properties
+
+    async def find_pages(self, database_id: str, query_filter: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every live page of the database matching ``query_filter`` (all data sources, all result pages).
+
+        Meant for lookups expected to match a handful of pages (a page by its Source ID): each matching page
+        is returned whole. Trashed pages never match (queries do not return them).
+        """
+        pages: list[dict[str, Any]] = []
+        for target in await self.query_targets(database_id):
+            body: dict[str, Any] = {"page_size": 100, "filter": dict(query_filter), "sorts": BY_CREATION}
+            while True:
+                response = await self.query(target, body)
+                pages.extend(page for page in response.get("results") or [] if isinstance(page, dict))
+                cursor = response.get("next_cursor")
+                if not response.get("has_more") or not cursor:
+                    break
+                body = {**body, "start_cursor": cursor}
+        return pages
+
+    async def list_users(self) -> list[dict[str, Any]]:
+        """Every user of the workspace (``GET /v1/users``, paginated; needs the "read user information"
+        capability). Guests are not listed by Notion."""
+        users: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"page_size": 100}
+        while True:
+            body = await self.request("GET", "/v1/users", params=params)
+            users.extend(user for user in body.get("results") or [] if isinstance(user, dict))
+            cursor = body.get("next_cursor")
+            if not body.get("has_more") or not cursor:
+                return users
+            params = {"page_size": 100, "start_cursor": cursor}
 
     async def newest_edit(self, database_id: str) -> datetime | None:
         """The greatest ``last_edited_time`` of the database's pages (None when it has none).
@@ -497,7 +550,11 @@ class NotionClient:
         children: Sequence[Mapping[str, Any]] | None = None,
         data_source_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create a page in a database. Never retried after a 5xx/timeout: see NotionAmbiguousWriteError."""
+        """Create a page in a database. Never retried after a 5xx, 409 or timeout: see NotionAmbiguousWriteError.
+
+        Idempotent creation (look up by Source ID, re-read after an ambiguous failure) is
+        :class:`ppm_resources.writeback.writer.ActionWriter`'s job.
+        """
         body: dict[str, Any] = {
             "parent": await self._parent(database_id, data_source_id),
             "properties": dict(properties),

@@ -118,7 +118,14 @@ class NotionMalformedResponseError(NotionTransientError):
 
 
 class NotionAmbiguousWriteError(NotionError):
-    """A create failed in a way that may or may not have created the page; never retried blindly."""
+    """A create failed in a way that may or may not have created the page; never retried blindly.
+
+    ``cause`` is the failure alone ("502 bad_gateway", "connection failed (...)"), for ledgers and notes.
+    """
+
+    def __init__(self, message: str, *, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause or message
 
 
 _CURSOR_MARKERS = ("start_cursor", "cursor")

@@ -52,6 +52,10 @@ class NotionResource(dg.ConfigurableResource):
         le=1,
         description="Share of rate_limit_rps the deletion sensor's page-id listings (deletion detection) may spend.",
     )
+    writeback_lock_dir: str = Field(
+        default=".state/locks",
+        description="Where the write-back keeps one lock file per Source ID (one writer per item on this machine).",
+    )
     database_ids: dict[str, str] = Field(default_factory=dict)
     lookup_by_title: bool = Field(
         default=False, description="Find databases without a configured id by their title (the sandbox)."

@@ -27,6 +27,12 @@ RELATION_PAGE_LIMIT = 25  # relations/people beyond this arrive truncated with h
 MAX_TEXT_LENGTH = 2000
 MAX_ARRAY_ITEMS = 100
 
+
+def js_length(text: str) -> int:
+    """A string's length as Notion's (JavaScript) validation counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 ANNOTATIONS: dict[str, Any] = {
     "bold": False,
     "italic": False,
@@ -426,10 +432,11 @@ def parse_rich_text(value: Any, field: str) -> list[dict[str, Any]]:
             content = text.get("content") if isinstance(text, Mapping) else None
             if not isinstance(content, str):
                 raise validation_error(f"body failed validation: {where}.text.content should be a string.")
-            if len(content) > MAX_TEXT_LENGTH:
+            length = js_length(content)
+            if length > MAX_TEXT_LENGTH:
                 raise validation_error(
                     f"body failed validation: {where}.text.content.length should be ≤ `{MAX_TEXT_LENGTH}`, "
-                    f"instead was `{len(content)}`."
+                    f"instead was `{length}`."
                 )
             link = text.get("link")
             if link is not None and not (isinstance(link, Mapping) and isinstance(link.get("url"), str)):

@@ -1,9 +1,9 @@
-"""High-impact Advisor recommendations, as drafts of Notion Action pages (DESIGN §6 and §8).
+"""New High-impact Advisor recommendations -> `create_notion_action` runs, one per recommendation (DESIGN §6, §8).
 
-Each High-impact recommendation of `silver.advisor_recommendations` yields one draft (`Source ID`
-`advisor:<recommendation id>`) when it first appears, and again only after it disappeared (Azure resolved it)
-and came back. The Notion write-back is a separate issue: until it lands, the sensor logs the new drafts and
-lists them in its skip reason; `ActionDraft` is what the write-back will take.
+Each High-impact recommendation of `silver.advisor_recommendations` has the Source ID
+`advisor:<recommendation id>`; the sensor requests one write-back run per new one (run key = Source ID), at most
+`MAX_RUNS_PER_TICK` per tick, none for a recommendation whose Action the ledger already shows. One that Azure
+resolved and that came back finds its Action as it is.
 """
 
 import hashlib
@@ -14,43 +14,17 @@ import dagster as dg
 
 from ppm_assets.tables import ADVISOR_RECOMMENDATIONS
 from ppm_resources.lakehouse import Lakehouse
-from ppm_sensors.action_drafts import ActionDraft, listed_titles
+from ppm_resources.writeback.drafts import ActionDraft, high_impact_sql, listed_titles
+from ppm_resources.writeback.drafts import advisor_action_drafts as _drafts
+from ppm_sensors.writeback.jobs import create_notion_action_job
+from ppm_sensors.writeback.requests import plan_writebacks
 
-HIGH_IMPACT_SQL = f"""
-SELECT recommendation_id, category, impact, impacted_field, impacted_value, problem, solution,
-  monthly_savings_reporting, reporting_currency, project_code, project_page_id
-FROM {ADVISOR_RECOMMENDATIONS.name}
-WHERE impact = 'High'
-ORDER BY recommendation_id
-"""
+HIGH_IMPACT_SQL = high_impact_sql(ADVISOR_RECOMMENDATIONS.name)
 
 
 def advisor_action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
     """Drafts for High-impact recommendations, by source id (pure)."""
-    drafts: dict[str, ActionDraft] = {}
-    for row in rows:
-        if row["impact"] != "High" or not row["recommendation_id"]:
-            continue
-        source_id = f"advisor:{row['recommendation_id']}"
-        target = row["impacted_value"] or row["impacted_field"] or "a resource"
-        savings = row["monthly_savings_reporting"]
-        detail = " ".join(
-            part
-            for part in (
-                row["solution"] or "",
-                f"Estimated savings {savings} {row['reporting_currency']}/month." if savings else "",
-                f"Project {row['project_code']}." if row["project_code"] else "No project linked.",
-            )
-            if part
-        )
-        drafts[source_id] = ActionDraft(
-            source_id=source_id,
-            title=f"Azure Advisor ({row['category']}): {row['problem'] or 'recommendation'} on {target}",
-            detail=detail,
-            asset=ADVISOR_RECOMMENDATIONS.path,
-            project_page_id=row["project_page_id"],
-        )
-    return drafts
+    return _drafts(rows, asset=ADVISOR_RECOMMENDATIONS.path)
 
 
 def _digest(source_id: str) -> str:
@@ -58,51 +32,57 @@ def _digest(source_id: str) -> str:
     return hashlib.sha256(source_id.encode()).hexdigest()[:16]
 
 
-def _load(cursor: str | None) -> tuple[int | None, set[str]]:
+def _load(cursor: str | None) -> tuple[int | None, set[str], bool]:
     try:
         value = json.loads(cursor) if cursor else {}
     except json.JSONDecodeError:
         value = {}
     if not isinstance(value, dict):
-        return None, set()
+        return None, set(), False
     version = value.get("version")
     seen = value.get("open")
     return (
         version if isinstance(version, int) else None,
         {str(s) for s in seen} if isinstance(seen, list) else set(),
+        value.get("backlog") is True,
     )
 
 
 @dg.sensor(
     name="advisor_high_impact_to_actions",
+    job=create_notion_action_job,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Turns new High-impact Azure Advisor recommendations (silver.advisor_recommendations) into "
-    "Notion Action drafts (`Source ID` advisor:<recommendation id>). The Notion write-back is not built yet: "
-    "the drafts are logged and listed in the skip reason.",
+    description="Turns new High-impact Azure Advisor recommendations (silver.advisor_recommendations) into Notion "
+    "Action pages: one create_notion_action run per recommendation (run key = its Source ID advisor:<id>), none "
+    "for one whose Action already exists.",
 )
 def advisor_high_impact_to_actions(
     context: dg.SensorEvaluationContext, lakehouse: Lakehouse
-) -> dg.SkipReason:
+) -> dg.SensorResult | dg.SkipReason:
     table = ADVISOR_RECOMMENDATIONS.name
     if not lakehouse.exists(table):
         return dg.SkipReason(f"{table} does not exist yet")
     version = lakehouse.version(table)
-    previous_version, previous_open = _load(context.cursor)
-    if version == previous_version:
+    previous_version, previous_open, backlog = _load(context.cursor)
+    if version == previous_version and not backlog:
         return dg.SkipReason(f"{table} unchanged since the last check (version {version})")
     drafts = advisor_action_drafts(lakehouse.query(HIGH_IMPACT_SQL).to_pylist())
     digests = {source_id: _digest(source_id) for source_id in drafts}
     new = [drafts[s] for s in sorted(drafts) if digests[s] not in previous_open]
-    context.update_cursor(json.dumps({"version": version, "open": sorted(digests.values())}))
-    if not new:
+    plan = plan_writebacks(lakehouse, new)
+    handled = (previous_open & set(digests.values())) | {digests[s] for s in plan.handled}
+    cursor = json.dumps({"version": version, "open": sorted(handled), "backlog": bool(plan.backlog)})
+    if not plan.requests:
+        context.update_cursor(cursor)
         return dg.SkipReason(
-            f"version {version}: no new High-impact recommendation ({len(drafts)} open, already reported)"
+            f"version {version}: no new High-impact recommendation without an Action ({len(drafts)} open, "
+            f"{len(plan.done)} newly seen already have one)"
         )
-    for draft in new:
+    for draft in plan.requested:
         context.log.warning(f"new High-impact Advisor recommendation {draft.source_id}: {draft.title}")
-    listed = listed_titles(new)
-    return dg.SkipReason(
-        f"version {version}: {len(new)} new High-impact Advisor recommendations ({listed}). Notion write-back "
-        "not built yet: no Action page created."
+    context.log.info(
+        f"version {version}: {len(plan.requests)} write-back runs requested ({listed_titles(plan.requested)})"
+        + (f"; {len(plan.backlog)} more next tick" if plan.backlog else "")
     )
+    return dg.SensorResult(run_requests=plan.requests, cursor=cursor)

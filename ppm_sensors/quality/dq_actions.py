@@ -1,56 +1,48 @@
-"""New critical data-quality issues, as drafts of Notion Action pages (DESIGN §6 and §8).
+"""New critical data-quality issues -> `create_notion_action` runs, one per issue (DESIGN §6 and §8).
 
 Critical = a failed rule of ERROR severity in the latest evaluation of `gold.data_quality_issues` (key
-violations, a DQ score under the threshold). The sensor remembers which ones were already open, so each issue
-yields one draft when it first appears, and again only after it was resolved and came back.
-
-The Notion write-back (create an Action page looked up by its `Source ID` first, DESIGN §8) is not built yet:
-the sensor logs the drafts and reports them in its skip reason. `ActionDraft` is what the write-back will
-take; plugging it in means requesting its job here instead of skipping.
+violations, a DQ score under the threshold). Each issue has the Source ID `dq:<rule>:<asset>`; the sensor
+requests one write-back run per new issue (run key = Source ID), at most `MAX_RUNS_PER_TICK` per tick. An issue
+already in the write-back ledger with a page is not requested again: an issue that was resolved and came back
+finds its Action as it is (a closed Action stays closed).
 """
 
-from __future__ import annotations
-
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
 
 from ppm_assets.tables import DATA_QUALITY_ISSUES
-from ppm_resources.lakehouse import Lakehouse, sql_string
-from ppm_sensors.action_drafts import ActionDraft, listed_titles
+from ppm_resources.lakehouse import Lakehouse
+from ppm_resources.writeback.drafts import ActionDraft, dq_action_drafts, latest_dq_evaluation, listed_titles
+from ppm_sensors.writeback.jobs import create_notion_action_job
+from ppm_sensors.writeback.requests import plan_writebacks
 
 ISSUES_TABLE = DATA_QUALITY_ISSUES.name
 
 
-def action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
+def action_drafts(rows: list[dict]) -> dict[str, ActionDraft]:
     """Drafts for the critical issues among one evaluation's rows, by source id."""
-    drafts: dict[str, ActionDraft] = {}
-    for row in rows:
-        if row["passed"] or row["severity"] != "ERROR":
-            continue
-        source_id = f"dq:{row['rule']}:{row['asset']}"
-        drafts[source_id] = ActionDraft(
-            source_id=source_id,
-            title=f"Fix data quality: {row['rule']} on {row['asset']} ({row['failing_rows']} rows)",
-            detail=row["message"] or "",
-            asset=row["asset"],
-            sample_urls=tuple(url for url in row["sample_urls"] or [] if url),
-        )
-    return drafts
+    return dq_action_drafts(rows)
 
 
 @dataclass
 class DqActionsCursor:
     evaluation_id: str | None = None
-    open_issues: tuple[str, ...] = ()
+    open_issues: tuple[str, ...] = ()  # critical issues of that evaluation already requested or done
+    backlog: bool = False  # new issues left for the next tick (over the per-tick bound)
 
     def dumps(self) -> str:
-        return json.dumps({"evaluation_id": self.evaluation_id, "open_issues": list(self.open_issues)})
+        return json.dumps(
+            {
+                "evaluation_id": self.evaluation_id,
+                "open_issues": list(self.open_issues),
+                "backlog": self.backlog,
+            }
+        )
 
     @classmethod
-    def loads(cls, cursor: str | None) -> DqActionsCursor:
+    def loads(cls, cursor: str | None) -> "DqActionsCursor":
         try:
             value = json.loads(cursor) if cursor else {}
         except json.JSONDecodeError:
@@ -62,48 +54,46 @@ class DqActionsCursor:
         return cls(
             evaluation_id=evaluation_id if isinstance(evaluation_id, str) else None,
             open_issues=tuple(str(i) for i in issues) if isinstance(issues, list) else (),
+            backlog=value.get("backlog") is True,
         )
 
 
 def latest_evaluation(lakehouse: Lakehouse) -> tuple[str | None, list[dict]]:
     """The newest evaluation id of the issues table and its rows (None, [] before the first one)."""
-    if not lakehouse.exists(ISSUES_TABLE):
-        return None, []
-    latest = lakehouse.query(
-        f"SELECT max_by(evaluation_id, detected_at) AS evaluation_id FROM {ISSUES_TABLE}"
-    ).to_pylist()[0]["evaluation_id"]
-    if latest is None:
-        return None, []
-    rows = lakehouse.query(
-        f"SELECT * FROM {ISSUES_TABLE} WHERE evaluation_id = {sql_string(latest)}"
-    ).to_pylist()
-    return latest, rows
+    return latest_dq_evaluation(lakehouse, ISSUES_TABLE)
 
 
 @dg.sensor(
     name="dq_critical_issues_to_actions",
+    job=create_notion_action_job,
     minimum_interval_seconds=120,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns new critical DQ issues (failed ERROR rules of the latest gold.data_quality_issues "
-    "evaluation) into Notion Action drafts. The Notion write-back is not built yet: the drafts are logged "
-    "and listed in the skip reason.",
+    "evaluation) into Notion Action pages: one create_notion_action run per issue (run key = its Source ID "
+    "dq:<rule>:<asset>), none for an issue whose Action already exists.",
 )
-def dq_critical_issues_to_actions(context: dg.SensorEvaluationContext, lakehouse: Lakehouse) -> dg.SkipReason:
+def dq_critical_issues_to_actions(
+    context: dg.SensorEvaluationContext, lakehouse: Lakehouse
+) -> dg.SensorResult | dg.SkipReason:
     previous = DqActionsCursor.loads(context.cursor)
     evaluation_id, rows = latest_evaluation(lakehouse)
-    if evaluation_id is None or evaluation_id == previous.evaluation_id:
+    if evaluation_id is None or (evaluation_id == previous.evaluation_id and not previous.backlog):
         return dg.SkipReason("no new data-quality evaluation since the last check")
     drafts = action_drafts(rows)
     new = [drafts[key] for key in sorted(drafts) if key not in previous.open_issues]
-    context.update_cursor(DqActionsCursor(evaluation_id, tuple(sorted(drafts))).dumps())
-    if not new:
+    plan = plan_writebacks(lakehouse, new)
+    handled = (set(previous.open_issues) & set(drafts)) | set(plan.handled)
+    cursor = DqActionsCursor(evaluation_id, tuple(sorted(handled)), backlog=bool(plan.backlog)).dumps()
+    if not plan.requests:
+        context.update_cursor(cursor)
         return dg.SkipReason(
-            f"evaluation {evaluation_id}: no new critical issue ({len(drafts)} still open, already reported)"
+            f"evaluation {evaluation_id}: no new critical issue without an Action ({len(drafts)} open, "
+            f"{len(plan.done)} newly seen already have one)"
         )
-    for draft in new:
+    for draft in plan.requested:
         context.log.warning(f"new critical DQ issue {draft.source_id}: {draft.title}. {draft.detail}")
-    listed = listed_titles(new)
-    return dg.SkipReason(
-        f"evaluation {evaluation_id}: {len(new)} new critical issues ({listed}). Notion write-back not built "
-        "yet: no Action page created."
+    context.log.info(
+        f"evaluation {evaluation_id}: {len(plan.requests)} write-back runs requested ({listed_titles(plan.requested)})"
+        + (f"; {len(plan.backlog)} more next tick" if plan.backlog else "")
     )
+    return dg.SensorResult(run_requests=plan.requests, cursor=cursor)

@@ -1,0 +1,195 @@
+"""`ActionWriter`: creates an Action page for a draft, exactly once per Source ID (DESIGN §8).
+
+Notion has no idempotency key, so the writer makes its own:
+
+1. hold the draft's lock (:mod:`.lock`) so no other writer on this machine interleaves;
+2. look the page up by its `Source ID` property: found -> `existed` (a closed Action is left closed: nothing is
+   written to a page that exists);
+3. create it; if the answer is lost or ambiguous (5xx, 409, a timeout or a dropped connection after the request
+   was sent, a cut body), re-read by Source ID, a few times with growing pauses (a page may take a moment to
+   show in queries): found -> `created` (the write had happened); still absent -> send the create again, up to
+   ``max_create_attempts`` times;
+4. anything else (a 400 on the body, a 403 capability, retries of 429s exhausted, the breaker open) -> `failed`
+   with the reason: the caller records it and fails its run, so the draft is sent again later.
+
+Writes and lookups go through the one `NotionClient`, so they share the token's rate limiter with every read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ppm_resources.notion.client import NotionClient
+from ppm_resources.notion.errors import NotionAmbiguousWriteError, NotionError
+from ppm_resources.notion.ids import normalize_id
+from ppm_resources.notion.mapping import DatabaseMapping
+from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError
+from ppm_resources.writeback.drafts import ActionDraft
+from ppm_resources.writeback.lock import SourceLocks
+from ppm_resources.writeback.properties import ActionFields, page_body
+
+logger = logging.getLogger("ppm_resources.writeback")
+
+Outcome = Literal["created", "existed", "failed"]
+#: Pauses before each re-read after an ambiguous create (seconds; the first re-read is immediate).
+REREAD_PAUSES_S: tuple[float, ...] = (0.0, 1.0, 3.0)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What happened to one draft: the ledger row and run metadata are made from it."""
+
+    draft: ActionDraft
+    outcome: Outcome
+    page_id: str | None = None
+    url: str | None = None
+    create_requests: int = 0  # POST /v1/pages sent for this draft (0 when it existed)
+    note: str = ""  # how an ambiguous answer was resolved, duplicates found...
+    error: str | None = None
+    sent_at: datetime | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+
+class ActionWriter:
+    """Writes drafts into one Actions database through ``client`` (open it first: ``async with client``)."""
+
+    def __init__(
+        self,
+        client: NotionClient,
+        database_id: str,
+        mapping: DatabaseMapping,
+        locks: SourceLocks,
+        *,
+        max_create_attempts: int = 3,
+        reread_pauses_s: Sequence[float] = REREAD_PAUSES_S,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        if max_create_attempts < 1:
+            raise ValueError("max_create_attempts must be >= 1")
+        self.client = client
+        self.database_id = normalize_id(database_id, "database")
+        self.mapping = mapping
+        self.locks = locks
+        self.max_create_attempts = max_create_attempts
+        self.reread_pauses_s = tuple(reread_pauses_s)
+        self._sleep = sleep
+        self._fields: ActionFields | None = None
+
+    async def fields(self) -> ActionFields:
+        """The database's properties checked against the mapping (read once per writer)."""
+        if self._fields is None:
+            schema = await self.client.database_properties(self.database_id)
+            self._fields = ActionFields.resolve(self.mapping, schema)
+        return self._fields
+
+    async def find(self, source_id: str) -> list[dict[str, Any]]:
+        """Live pages whose Source ID is exactly ``source_id``, oldest first."""
+        fields = await self.fields()
+        pages = await self.client.find_pages(self.database_id, fields.source_id_filter(source_id))
+        # `equals` on rich text is exact in Notion; checked again so a looser server never merges two items.
+        return [p for p in pages if fields.source_id_of(p) == source_id and not p.get("in_trash")]
+
+    async def ensure(self, draft: ActionDraft) -> ActionResult:
+        """One page for ``draft``: the existing one, or a new one. Never raises for a Notion failure."""
+        started = time.monotonic()
+        sent_at = datetime.now(UTC)
+        try:
+            async with self.locks.hold(draft.source_id):
+                result = await self._ensure_locked(draft)
+        except (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError) as exc:
+            result = ActionResult(draft, "failed", error=f"{type(exc).__name__}: {exc}")
+        return _finish(result, sent_at, time.monotonic() - started)
+
+    async def _ensure_locked(self, draft: ActionDraft) -> ActionResult:
+        fields = await self.fields()
+        found = await self.find(draft.source_id)
+        if found:
+            return _existing(draft, "existed", found, note=_duplicates_note(found))
+        properties = fields.page_properties(draft)
+        body = page_body(draft)
+        notes: list[str] = []
+        for attempt in range(1, self.max_create_attempts + 1):
+            try:
+                page = await self.client.create_page(self.database_id, properties, children=body)
+            except NotionAmbiguousWriteError as exc:
+                logger.warning("%s: create attempt %d: %s", draft.source_id, attempt, exc)
+                found = await self._reread(draft.source_id)
+                if found:
+                    notes.append(
+                        f"attempt {attempt}: answer lost ({_cause(exc)}); the page was found by Source ID"
+                    )
+                    return _existing(draft, "created", found, requests=attempt, note="; ".join(notes))
+                notes.append(f"attempt {attempt}: {_cause(exc)}; not written (absent on re-read)")
+                continue
+            return ActionResult(
+                draft,
+                "created",
+                page_id=normalize_id(str(page["id"]), "page"),
+                url=page.get("url"),
+                create_requests=attempt,
+                note="; ".join(notes),
+            )
+        return ActionResult(
+            draft,
+            "failed",
+            create_requests=self.max_create_attempts,
+            note="; ".join(notes),
+            error=f"no page after {self.max_create_attempts} create attempts (each answer lost, each re-read empty)",
+        )
+
+    async def _reread(self, source_id: str) -> list[dict[str, Any]]:
+        for pause in self.reread_pauses_s:
+            if pause:
+                await self._sleep(pause)
+            found = await self.find(source_id)
+            if found:
+                return found
+        return []
+
+
+def _existing(
+    draft: ActionDraft, outcome: Outcome, pages: list[dict[str, Any]], *, requests: int = 0, note: str = ""
+) -> ActionResult:
+    """The result naming the oldest page of ``pages`` (the one every later lookup also names)."""
+    page = min(pages, key=lambda p: (str(p.get("created_time") or ""), str(p.get("id"))))
+    return ActionResult(
+        draft,
+        outcome,
+        page_id=normalize_id(str(page["id"]), "page"),
+        url=page.get("url"),
+        create_requests=requests,
+        note=note,
+    )
+
+
+def _duplicates_note(pages: list[dict[str, Any]]) -> str:
+    if len(pages) < 2:
+        return ""
+    return f"{len(pages)} pages carry this Source ID (made outside the write-back?): the oldest is used"
+
+
+def _cause(exc: NotionAmbiguousWriteError) -> str:
+    return exc.cause
+
+
+def _finish(result: ActionResult, sent_at: datetime, duration_s: float) -> ActionResult:
+    return dataclasses.replace(result, sent_at=sent_at, duration_s=round(duration_s, 3))
+
+
+def summary(results: Sequence[ActionResult]) -> Mapping[str, int]:
+    """Counts per outcome, for run metadata and log lines."""
+    counts = {"created": 0, "existed": 0, "failed": 0}
+    for result in results:
+        counts[result.outcome] += 1
+    return counts
