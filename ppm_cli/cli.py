@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -51,10 +52,12 @@ def _run(
     op_config: dict[str, dict] | None = None,
     tags: dict[str, str] | None = None,
     pools: tuple[str, ...] = (),
+    then: Callable[[MaterializeSummary], None] | None = None,
 ) -> None:
     """Materialize in process, recorded in the Dagster instance; print a summary; exit 1 on failure.
 
-    `pools`: wait here, interruptibly, while another run holds every slot of one of them.
+    `pools`: wait here, interruptibly, while another run holds every slot of one of them. `then`: what to print
+    about the runs before the summary line.
     """
     home = ensure_dagster_home()
     import dagster as dg
@@ -72,6 +75,8 @@ def _run(
             )
         except ValueError as error:
             _fail(str(error))
+    if then is not None:
+        then(summary)
     _report(summary)
 
 
@@ -171,6 +176,81 @@ def sync(full_sync: bool, dry_run: bool, allow_mass_delete: bool) -> None:
         },
         tags=_sync_tags(dry_run),
         pools=NOTION_POOLS,
+    )
+
+
+@main.command("action")
+@click.option(
+    "--project",
+    "project_id",
+    default="",
+    help="Project ID (e.g. PRJ-12) or the project's Notion page id/URL.",
+)
+@click.option("--title", default="", help="The Action's title (raises one Action by hand).")
+@click.option("--assignee", default="", help="A Notion user: id, e-mail or exact name.")
+@click.option("--due", "due_date", default="", help="Due date, YYYY-MM-DD.")
+@click.option("--priority", default="", help="High, Medium or Low.")
+@click.option("--detail", default="", help="Text of the page body.")
+@click.option("--source", type=click.Choice(["manual", "dq", "advisor"]), default="manual", show_default=True)
+@click.option("--source-id", default="", help="The page's Source ID (default for manual: project + title).")
+@click.option(
+    "--pending", is_flag=True, help="Send every pending draft (critical DQ issues, High-impact Advisor)."
+)
+def action(
+    project_id: str,
+    title: str,
+    assignee: str,
+    due_date: str,
+    priority: str,
+    detail: str,
+    source: str,
+    source_id: str,
+    pending: bool,
+) -> None:
+    """Create an Action page in Notion (the create_notion_action job); never two for one Source ID."""
+    from ppm_assets.tables import NOTION_WRITEBACKS
+
+    if bool(title.strip()) == pending:
+        _fail("give either --title (one Action by hand) or --pending (every pending draft)")
+    fields = (
+        {}
+        if pending
+        else {
+            "project_id": project_id,
+            "title": title,
+            "assignee": assignee,
+            "due_date": due_date,
+            "priority": priority,
+            "detail": detail,
+            "source": source,
+            "source_id": source_id,
+        }
+    )
+
+    def show_results(summary: MaterializeSummary) -> None:
+        lakehouse = _lakehouse()
+        if not summary.run_ids or not lakehouse.exists(NOTION_WRITEBACKS.name):
+            return
+        from ppm_resources.lakehouse import sql_string
+
+        runs = ", ".join(sql_string(r) for r in summary.run_ids)
+        rows = lakehouse.query(
+            f"SELECT source_id, outcome, page_url, error FROM {NOTION_WRITEBACKS.name} WHERE run_id IN ({runs}) "
+            "ORDER BY sent_at"
+        ).to_pylist()
+        for row in rows:
+            where = row["page_url"] or row["error"] or ""
+            click.echo(printable(f"{row['outcome']:8} {row['source_id']}  {where}"))
+
+    _run(
+        "sending the pending Action drafts to Notion"
+        if pending
+        else f"creating the Action {title.strip()!r} in Notion",
+        f'key:"{NOTION_WRITEBACKS.path}"',
+        op_config={NOTION_WRITEBACKS.op_name: fields},
+        tags={"ppm/trigger": "cli"},
+        pools=NOTION_POOLS,
+        then=show_results,
     )
 
 

@@ -11,6 +11,7 @@ appended to the ledger before the run ends; a failed draft then fails the run, s
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -143,6 +144,14 @@ def build_notion_writebacks(mapping: NotionMapping) -> dg.AssetsDefinition:
         except RequestError as exc:
             raise dg.Failure(description=f"create_notion_action: {exc}", allow_retries=False) from None
         except (NotionError, RetriesExhaustedError, CircuitOpenError) as exc:
+            # Nothing was sent (the Actions database could not be resolved, Notion is down): the drafts are
+            # recorded as failed, so the ledger and the sensors see the attempt.
+            error = f"{type(exc).__name__}: {exc}"
+            failed = [ActionResult(d, "failed", error=error, sent_at=datetime.now(UTC)) for d in drafts]
+            if failed:
+                lakehouse.append(
+                    NOTION_WRITEBACKS.name, ledger_rows(failed, run_id=run_id, api_version=notion.api_version)
+                )
             raise dg.Failure(description=f"Notion write-back: {exc}") from None
 
         write = (

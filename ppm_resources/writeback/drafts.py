@@ -13,16 +13,19 @@ that reads those rows is here too, with the table names passed in (the registry 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from ppm_resources.lakehouse import Lakehouse, sql_string
 from ppm_resources.notion.text import clean_text
 
 ActionSource = Literal["dq", "advisor", "manual"]
 ACTION_SOURCES: tuple[str, ...] = get_args(ActionSource)
+logger = logging.getLogger("ppm_resources.writeback")
+
 #: Longest Source ID accepted: it is compared with `equals` in a filter, so it must be stored unchanged.
 MAX_SOURCE_ID = 1000
 #: Drafts named in a sensor's skip reason or log line; the rest are counted.
@@ -90,7 +93,8 @@ def dq_action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
         if row["passed"] or row["severity"] != "ERROR":
             continue
         source_id = f"dq:{row['rule']}:{row['asset']}"
-        drafts[source_id] = ActionDraft(
+        _add(
+            drafts,
             source="dq",
             source_id=source_id,
             title=f"Fix data quality: {row['rule']} on {row['asset']} ({row['failing_rows']} rows)",
@@ -100,6 +104,16 @@ def dq_action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
             priority="High",
         )
     return drafts
+
+
+def _add(drafts: dict[str, ActionDraft], **fields: Any) -> None:
+    """Add a draft; one whose Source ID cannot be stored is logged and skipped, never failing the others."""
+    try:
+        draft = ActionDraft(**fields)
+    except DraftError as exc:
+        logger.warning("no Action draft for %s: %s", fields.get("source_id"), exc)
+        return
+    drafts[draft.source_id] = draft
 
 
 def latest_dq_evaluation(lakehouse: Lakehouse, table: str) -> tuple[str | None, list[dict]]:
@@ -147,7 +161,8 @@ def advisor_action_drafts(rows: Iterable[dict], *, asset: str = "") -> dict[str,
             )
             if part
         )
-        drafts[source_id] = ActionDraft(
+        _add(
+            drafts,
             source="advisor",
             source_id=source_id,
             title=f"Azure Advisor ({row['category']}): {row['problem'] or 'recommendation'} on {target}",

@@ -29,6 +29,7 @@ from ppm_sandbox.notion.errors import (
     validation_error,
 )
 from ppm_sandbox.notion.ids import normalize_uuid
+from ppm_sandbox.notion.properties import MAX_ARRAY_ITEMS, parse_rich_text
 from ppm_sandbox.notion.query import (
     MAX_PAGE_SIZE,
     page_size_of,
@@ -234,9 +235,46 @@ async def create_page(request: Request, store: NotionStore, version: str) -> dic
             "The sandbox creates pages in databases only: body.parent.database_id should be defined."
         )
     properties = body.get("properties") or {}
+    _check_children(body.get("children"))
     with store.lock:
         view = store.create_page(db.key, properties, by=store.model.bot.id, simple=False)
         return render_page(store, view, version)
+
+
+#: Block types whose body is `{rich_text: [...]}`: what a page's content is validated as (blocks are not stored).
+TEXT_BLOCK_TYPES = frozenset(
+    {"paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item", "numbered_list_item", "quote",
+     "to_do", "toggle", "callout"}
+)  # fmt: skip
+
+
+def _check_children(children: Any) -> None:
+    """Validate `children` as Notion does (an array of at most 100 block objects with valid rich text).
+
+    The sandbox stores no page content, so valid blocks are dropped; invalid ones fail the create like Notion's.
+    """
+    if children is None:
+        return
+    if not isinstance(children, list):
+        raise validation_error(
+            "body failed validation: body.children should be an array, instead was an object."
+        )
+    if len(children) > MAX_ARRAY_ITEMS:
+        raise validation_error(
+            f"body failed validation: body.children.length should be ≤ `{MAX_ARRAY_ITEMS}`, instead was "
+            f"`{len(children)}`."
+        )
+    for i, block in enumerate(children):
+        where = f"body.children[{i}]"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind is None and isinstance(block, dict):
+            kind = next((k for k in block if k in TEXT_BLOCK_TYPES), None)
+        if kind not in TEXT_BLOCK_TYPES or not isinstance(block.get(kind), dict):
+            raise validation_error(
+                f"body failed validation: {where} should be a block object of a text type "
+                f"({', '.join(sorted(TEXT_BLOCK_TYPES))}) with its `{kind or 'type'}` object."
+            )
+        parse_rich_text(block[kind].get("rich_text", []), f"{where}.{kind}.rich_text")
 
 
 async def get_property_item(request: Request, store: NotionStore, version: str) -> dict[str, Any]:

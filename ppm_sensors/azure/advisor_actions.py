@@ -1,12 +1,11 @@
 """New High-impact Advisor recommendations -> `create_notion_action` runs, one per recommendation (DESIGN §6, §8).
 
 Each High-impact recommendation of `silver.advisor_recommendations` has the Source ID
-`advisor:<recommendation id>`; the sensor requests one write-back run per new one (run key = Source ID), at most
-`MAX_RUNS_PER_TICK` per tick, none for a recommendation whose Action the ledger already shows. One that Azure
-resolved and that came back finds its Action as it is.
+`advisor:<recommendation id>`; on each new version of the table the sensor requests one write-back run per
+recommendation that has no Action yet and no run in flight (run key = Source ID; see `writeback/requests.py`), at
+most `MAX_RUNS_PER_TICK` per tick. One that Azure resolved and that came back finds its Action as it is.
 """
 
-import hashlib
 import json
 from collections.abc import Iterable
 
@@ -27,25 +26,15 @@ def advisor_action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
     return _drafts(rows, asset=ADVISOR_RECOMMENDATIONS.path)
 
 
-def _digest(source_id: str) -> str:
-    """Cursor entries are short digests: a tenant can have thousands of open recommendations."""
-    return hashlib.sha256(source_id.encode()).hexdigest()[:16]
-
-
-def _load(cursor: str | None) -> tuple[int | None, set[str], bool]:
+def _load(cursor: str | None) -> tuple[int | None, bool]:
     try:
         value = json.loads(cursor) if cursor else {}
     except json.JSONDecodeError:
         value = {}
     if not isinstance(value, dict):
-        return None, set(), False
+        return None, False
     version = value.get("version")
-    seen = value.get("open")
-    return (
-        version if isinstance(version, int) else None,
-        {str(s) for s in seen} if isinstance(seen, list) else set(),
-        value.get("backlog") is True,
-    )
+    return version if isinstance(version, int) else None, value.get("backlog") is True
 
 
 @dg.sensor(
@@ -55,7 +44,7 @@ def _load(cursor: str | None) -> tuple[int | None, set[str], bool]:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns new High-impact Azure Advisor recommendations (silver.advisor_recommendations) into Notion "
     "Action pages: one create_notion_action run per recommendation (run key = its Source ID advisor:<id>), none "
-    "for one whose Action already exists.",
+    "for one whose Action exists or whose run is in flight.",
 )
 def advisor_high_impact_to_actions(
     context: dg.SensorEvaluationContext, lakehouse: Lakehouse
@@ -64,20 +53,17 @@ def advisor_high_impact_to_actions(
     if not lakehouse.exists(table):
         return dg.SkipReason(f"{table} does not exist yet")
     version = lakehouse.version(table)
-    previous_version, previous_open, backlog = _load(context.cursor)
+    previous_version, backlog = _load(context.cursor)
     if version == previous_version and not backlog:
         return dg.SkipReason(f"{table} unchanged since the last check (version {version})")
     drafts = advisor_action_drafts(lakehouse.query(HIGH_IMPACT_SQL).to_pylist())
-    digests = {source_id: _digest(source_id) for source_id in drafts}
-    new = [drafts[s] for s in sorted(drafts) if digests[s] not in previous_open]
-    plan = plan_writebacks(lakehouse, new)
-    handled = (previous_open & set(digests.values())) | {digests[s] for s in plan.handled}
-    cursor = json.dumps({"version": version, "open": sorted(handled), "backlog": bool(plan.backlog)})
+    plan = plan_writebacks(lakehouse, context.instance, [drafts[s] for s in sorted(drafts)])
+    cursor = json.dumps({"version": version, "backlog": bool(plan.backlog)})
     if not plan.requests:
         context.update_cursor(cursor)
         return dg.SkipReason(
-            f"version {version}: no new High-impact recommendation without an Action ({len(drafts)} open, "
-            f"{len(plan.done)} newly seen already have one)"
+            f"version {version}: no High-impact recommendation to send ({len(drafts)} open: {len(plan.done)} have "
+            f"an Action, {len(plan.in_flight)} being sent)"
         )
     for draft in plan.requested:
         context.log.warning(f"new High-impact Advisor recommendation {draft.source_id}: {draft.title}")

@@ -1,10 +1,11 @@
 """New critical data-quality issues -> `create_notion_action` runs, one per issue (DESIGN §6 and §8).
 
 Critical = a failed rule of ERROR severity in the latest evaluation of `gold.data_quality_issues` (key
-violations, a DQ score under the threshold). Each issue has the Source ID `dq:<rule>:<asset>`; the sensor
-requests one write-back run per new issue (run key = Source ID), at most `MAX_RUNS_PER_TICK` per tick. An issue
-already in the write-back ledger with a page is not requested again: an issue that was resolved and came back
-finds its Action as it is (a closed Action stays closed).
+violations, a DQ score under the threshold). Each issue has the Source ID `dq:<rule>:<asset>`; on each new
+evaluation the sensor requests one write-back run per issue that has no Action yet and no run in flight (run key
+= Source ID; see `writeback/requests.py`), at most `MAX_RUNS_PER_TICK` per tick. An issue the ledger shows with a
+page is never requested again: one that was resolved and came back finds its Action as it is (a closed Action
+stays closed); one whose runs all failed is requested again.
 """
 
 import json
@@ -29,17 +30,10 @@ def action_drafts(rows: list[dict]) -> dict[str, ActionDraft]:
 @dataclass
 class DqActionsCursor:
     evaluation_id: str | None = None
-    open_issues: tuple[str, ...] = ()  # critical issues of that evaluation already requested or done
-    backlog: bool = False  # new issues left for the next tick (over the per-tick bound)
+    backlog: bool = False  # pending issues left for the next tick (over the per-tick bound)
 
     def dumps(self) -> str:
-        return json.dumps(
-            {
-                "evaluation_id": self.evaluation_id,
-                "open_issues": list(self.open_issues),
-                "backlog": self.backlog,
-            }
-        )
+        return json.dumps({"evaluation_id": self.evaluation_id, "backlog": self.backlog})
 
     @classmethod
     def loads(cls, cursor: str | None) -> "DqActionsCursor":
@@ -50,10 +44,8 @@ class DqActionsCursor:
         if not isinstance(value, dict):
             return cls()
         evaluation_id = value.get("evaluation_id")
-        issues = value.get("open_issues")
         return cls(
             evaluation_id=evaluation_id if isinstance(evaluation_id, str) else None,
-            open_issues=tuple(str(i) for i in issues) if isinstance(issues, list) else (),
             backlog=value.get("backlog") is True,
         )
 
@@ -70,7 +62,7 @@ def latest_evaluation(lakehouse: Lakehouse) -> tuple[str | None, list[dict]]:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Turns new critical DQ issues (failed ERROR rules of the latest gold.data_quality_issues "
     "evaluation) into Notion Action pages: one create_notion_action run per issue (run key = its Source ID "
-    "dq:<rule>:<asset>), none for an issue whose Action already exists.",
+    "dq:<rule>:<asset>), none for an issue whose Action exists or whose run is in flight.",
 )
 def dq_critical_issues_to_actions(
     context: dg.SensorEvaluationContext, lakehouse: Lakehouse
@@ -80,15 +72,13 @@ def dq_critical_issues_to_actions(
     if evaluation_id is None or (evaluation_id == previous.evaluation_id and not previous.backlog):
         return dg.SkipReason("no new data-quality evaluation since the last check")
     drafts = action_drafts(rows)
-    new = [drafts[key] for key in sorted(drafts) if key not in previous.open_issues]
-    plan = plan_writebacks(lakehouse, new)
-    handled = (set(previous.open_issues) & set(drafts)) | set(plan.handled)
-    cursor = DqActionsCursor(evaluation_id, tuple(sorted(handled)), backlog=bool(plan.backlog)).dumps()
+    plan = plan_writebacks(lakehouse, context.instance, [drafts[key] for key in sorted(drafts)])
+    cursor = DqActionsCursor(evaluation_id, bool(plan.backlog)).dumps()
     if not plan.requests:
         context.update_cursor(cursor)
         return dg.SkipReason(
-            f"evaluation {evaluation_id}: no new critical issue without an Action ({len(drafts)} open, "
-            f"{len(plan.done)} newly seen already have one)"
+            f"evaluation {evaluation_id}: no critical issue to send ({len(drafts)} open: {len(plan.done)} have an "
+            f"Action, {len(plan.in_flight)} being sent)"
         )
     for draft in plan.requested:
         context.log.warning(f"new critical DQ issue {draft.source_id}: {draft.title}. {draft.detail}")
