@@ -4,7 +4,7 @@ The rule engine is area-neutral: rules and severities come from config/dq_rules.
 rule family (`required`, `accepted_values`, `ranges`, `references`, `parseable`, `reconciliation`,
 `table_shape`, `score`) generates Databricks SQL with pure functions, `catalog` assembles them per table,
 `evaluate` runs them, `rule_checks` and `factories` turn them into Dagster checks. Checks that belong to one
-area sit in its folder (`notion/`, `finance/`, `azure/`). `gold/data_quality_issues` (ppm_assets.quality) records every
+area sit in its folder (`notion/`, `finance/`, `azure/`, `writeback/`). `gold/data_quality_issues` (ppm_assets.quality) records every
 failed rule and the DQ score. Rules and severities: docs/data-dictionary.md.
 """
 
@@ -16,6 +16,7 @@ from ppm_checks.config import DqRules, load_dq_rules
 from ppm_checks.finance import budget_vs_actual_reconciliation_check, key_checks
 from ppm_checks.notion import notion_checks
 from ppm_checks.rule_checks import silver_table_checks
+from ppm_checks.writeback import writeback_checks
 from ppm_resources.notion.mapping import NotionMapping
 
 
@@ -30,7 +31,13 @@ def quality_checks(mapping: NotionMapping, rules: DqRules | None = None) -> list
 
 def build_checks(mapping: NotionMapping) -> list[dg.AssetChecksDefinition]:
     """Every asset check of the product, for the Notion databases of `mapping`."""
-    return [*key_checks(), *notion_checks(mapping), *quality_checks(mapping), *azure_checks()]
+    return [
+        *key_checks(),
+        *notion_checks(mapping),
+        *quality_checks(mapping),
+        *azure_checks(),
+        *writeback_checks(),
+    ]
 
 
 def build_defs(mapping: NotionMapping) -> dg.Definitions:

@@ -1,6 +1,6 @@
 """Check factories: one function per rule family, producing Dagster asset checks that query the lakehouse."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 
@@ -48,3 +48,23 @@ def key_unique_not_null_check(
         )
 
     return _check
+
+
+def counted_result(
+    row: dict,
+    failure: Callable[[int, int], str],
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    """The result of a check whose SQL returns `failing_rows`, `total_rows` and `samples` (sample keys);
+    `failure(failing, total)` says what failed."""
+    failing, total = int(row["failing_rows"] or 0), int(row["total_rows"] or 0)
+    return dg.AssetCheckResult(
+        passed=failing == 0,
+        severity=severity,
+        description=failure(failing, total) if failing else None,
+        metadata={
+            "failing_rows": dg.MetadataValue.int(failing),
+            "total_rows": dg.MetadataValue.int(total),
+            "sample_keys": dg.MetadataValue.json(list(row["samples"] or [])),
+        },
+    )

@@ -34,7 +34,7 @@ def test_dagster_internals_are_imported_by_the_one_adapter_only() -> None:
 def test_every_asset_area_is_a_folder_listed_in_definitions() -> None:
     definitions = (ROOT / "ppm_assets" / "definitions.py").read_text(encoding="utf-8")
     areas = sorted(p.name for p in (ROOT / "ppm_assets").iterdir() if (p / "__init__.py").is_file())
-    assert areas == ["azure", "control_room", "finance", "notion", "quality"]
+    assert areas == ["azure", "control_room", "finance", "notion", "quality", "writeback"]
     for area in areas:
         assert area in definitions, f"ppm_assets/{area} is not merged by definitions.py"
 

@@ -129,15 +129,16 @@ def build_notion_writebacks(mapping: NotionMapping) -> dg.AssetsDefinition:
                     mapping.database(ACTIONS_DATABASE),
                     SourceLocks(notion.writeback_lock_dir),
                 )
-                results: list[ActionResult] = []
-                for i, item in enumerate(items, 1):
-                    result = await writer.ensure(item)
-                    results.append(result)
+                sent: list[ActionResult] = []
+
+                def progress(result: ActionResult) -> None:
+                    sent.append(result)
                     where = result.url or result.error or ""
-                    context.log.info(f"{item.source_id}: {result.outcome} {where}".rstrip())
-                    if i % PROGRESS_EVERY == 0 and i < len(items):
-                        context.log.info(f"{i}/{len(items)} drafts sent: {dict(summary(results))}")
-                return results
+                    context.log.info(f"{result.draft.source_id}: {result.outcome} {where}".rstrip())
+                    if len(sent) % PROGRESS_EVERY == 0 and len(sent) < len(items):
+                        context.log.info(f"{len(sent)}/{len(items)} drafts sent: {dict(summary(sent))}")
+
+                return await writer.ensure_all(items, progress)
 
         try:
             results = asyncio.run(send())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from ppm_assets.tables import ADVISOR_RECOMMENDATIONS, AZURE_ADVISOR_RAW, AZURE_RESOURCES, AZURE_RESOURCES_RAW
-from ppm_checks.factories import key_unique_not_null_check
+from ppm_checks.factories import counted_result, key_unique_not_null_check
 from ppm_checks.rules import SAMPLE_LIMIT
 from ppm_resources.azure.client import ADVISOR_CATEGORIES, ADVISOR_IMPACTS
 from ppm_resources.lakehouse import Lakehouse, sql_string
@@ -139,22 +139,12 @@ def source_key_check(
         "twice (silver keeps one row per id, so this is checked at the source).",
     )
     def _check(lakehouse: Lakehouse) -> dg.AssetCheckResult:
-        row = lakehouse.query(sql).to_pylist()[0]
-        failing, total = int(row["failing_rows"] or 0), int(row["total_rows"] or 0)
-        return dg.AssetCheckResult(
-            passed=failing == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=(
-                f"{failing} of {total} {kind} rows of the latest {bronze} snapshots have a NULL or repeated id: "
-                "downstream assets of this run were not materialized."
-                if failing
-                else None
+        return counted_result(
+            lakehouse.query(sql).to_pylist()[0],
+            lambda failing, total: (
+                f"{failing} of {total} {kind} rows of the latest {bronze} snapshots have a NULL "
+                "or repeated id: downstream assets of this run were not materialized."
             ),
-            metadata={
-                "failing_rows": dg.MetadataValue.int(failing),
-                "total_rows": dg.MetadataValue.int(total),
-                "sample_keys": dg.MetadataValue.json(list(row["samples"] or [])),
-            },
         )
 
     return _check

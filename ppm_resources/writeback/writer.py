@@ -18,6 +18,7 @@ Writes and lookups go through the one `NotionClient`, so they share the token's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -38,6 +39,8 @@ from ppm_resources.writeback.properties import ActionFields, page_body
 logger = logging.getLogger("ppm_resources.writeback")
 
 Outcome = Literal["created", "existed", "failed"]
+#: From this many drafts on, `ensure_all` lists the pages of their sources once instead of one lookup each.
+BATCH_LOOKUP_MIN = 5
 #: Pauses before each re-read after an ambiguous create (seconds; the first re-read is immediate).
 REREAD_PAUSES_S: tuple[float, ...] = (0.0, 1.0, 3.0)
 
@@ -111,9 +114,68 @@ class ActionWriter:
             result = ActionResult(draft, "failed", error=f"{type(exc).__name__}: {exc}")
         return _finish(result, sent_at, time.monotonic() - started)
 
-    async def _ensure_locked(self, draft: ActionDraft) -> ActionResult:
+    async def ensure_all(
+        self, drafts: Sequence[ActionDraft], progress: Callable[[ActionResult], None] | None = None
+    ) -> list[ActionResult]:
+        """``ensure`` for many drafts, with one lookup for all of them instead of one per draft.
+
+        Every draft's lock is held first (in Source ID order, so two batches never deadlock), then the pages of
+        the drafts' sources are listed once (`Source ID starts_with "advisor:"`...): a page found is `existed`,
+        the others are created one by one. Few drafts go one by one (a listing would cost more).
+        """
+        if len(drafts) <= BATCH_LOOKUP_MIN:
+            results = []
+            for draft in drafts:
+                results.append(await self.ensure(draft))
+                if progress:
+                    progress(results[-1])
+            return results
+        started = time.monotonic()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for source_id in sorted({d.source_id for d in drafts}):
+                    await stack.enter_async_context(self.locks.hold(source_id))
+                existing = await self._pages_by_source_id(sorted({d.source for d in drafts}))
+                results = []
+                for draft in drafts:
+                    sent_at = datetime.now(UTC)
+                    began = time.monotonic()
+                    try:
+                        result = await self._ensure_locked(draft, existing.get(draft.source_id, []))
+                    except (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError) as exc:
+                        result = ActionResult(draft, "failed", error=f"{type(exc).__name__}: {exc}")
+                    results.append(_finish(result, sent_at, time.monotonic() - began))
+                    if progress:
+                        progress(results[-1])
+                return results
+        except (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            now = datetime.now(UTC)
+            return [
+                _finish(ActionResult(d, "failed", error=error), now, time.monotonic() - started)
+                for d in drafts
+            ]
+
+    async def _pages_by_source_id(self, sources: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Live pages whose Source ID starts with one of ``sources`` (``dq:``...), by Source ID."""
         fields = await self.fields()
-        found = await self.find(draft.source_id)
+        by_id: dict[str, list[dict[str, Any]]] = {}
+        for source in sources:
+            query_filter = {
+                "property": fields.name("source_id"),
+                fields.type("source_id"): {"starts_with": f"{source}:"},
+            }
+            for page in await self.client.find_pages(self.database_id, query_filter):
+                if not page.get("in_trash"):
+                    by_id.setdefault(fields.source_id_of(page), []).append(page)
+        return by_id
+
+    async def _ensure_locked(
+        self, draft: ActionDraft, known: list[dict[str, Any]] | None = None
+    ) -> ActionResult:
+        """With the draft's lock held: ``known`` is what a lookup made under the lock found (None: look up)."""
+        fields = await self.fields()
+        found = known if known is not None else await self.find(draft.source_id)
         if found:
             return _existing(draft, "existed", found, note=_duplicates_note(found))
         properties = fields.page_properties(draft)

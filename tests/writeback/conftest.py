@@ -49,6 +49,7 @@ def write(sandbox: SandboxServer, tmp_path: Path) -> Write:
         api_version: str = "2022-06-28",
         reread_pauses_s: Sequence[float] = (0.0, 0.05),
         max_create_attempts: int = 3,
+        batch: bool = False,
         **options: Any,
     ) -> list[ActionResult]:
         async def main() -> list[ActionResult]:
@@ -69,6 +70,8 @@ def write(sandbox: SandboxServer, tmp_path: Path) -> Write:
                     reread_pauses_s=reread_pauses_s,
                     max_create_attempts=max_create_attempts,
                 )
+                if batch:
+                    return await writer.ensure_all(drafts)
                 return [await writer.ensure(d) for d in drafts]
 
         return asyncio.run(main())

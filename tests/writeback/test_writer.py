@@ -208,3 +208,30 @@ def test_the_lock_serialises_holders_of_one_source_id(tmp_path) -> None:
 
     asyncio.run(main())
     assert order in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
+
+
+@pytest.mark.parametrize("api_version", ["2022-06-28", "2025-09-03"])
+def test_a_batch_looks_up_once_and_creates_only_what_is_missing(
+    clean_sandbox: SandboxServer, write: Write, api_version: str
+) -> None:
+    clean_sandbox.notion.create_page("actions", {"Title": "by hand", "Source ID": "advisor:batch-1"})
+    items = [draft(f"advisor:batch-{i}") for i in range(8)] + [draft("dq:batch:x")]
+    clean_sandbox.faults.set(
+        fail_next=[{"status": 502, "when": "after", **POST_PAGES}]
+    )  # the first create's answer
+    clean_sandbox.stats.reset()
+    results = write(items, api_version=api_version, batch=True)
+    assert [r.outcome for r in results] == ["created", "existed"] + ["created"] * 7
+    for item in items:
+        assert len(pages_with(clean_sandbox, item.source_id)) == 1
+    calls = clean_sandbox.stats.snapshot()["by_endpoint"]
+    assert (
+        calls["POST /notion/v1/pages"] == 8
+    )  # one per missing draft: the lost answer was found by a re-read
+    queries = sum(n for endpoint, n in calls.items() if endpoint.endswith("/query"))
+    assert queries == 2 + 1  # one listing per source (advisor:, dq:) and the re-read after the lost answer
+
+    again = write(items, api_version=api_version, batch=True)
+    assert {r.outcome for r in again} == {"existed"} and [r.page_id for r in again] == [
+        r.page_id for r in results
+    ]
