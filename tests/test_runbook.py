@@ -97,6 +97,7 @@ def on_call(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxServer, sa
         "<RUN_ID>": run_id.group(1),
         "<VERSION>": "0",
         "<NAME>": "risks",
+        "<PROJECT_ID>": "PRJ-12",
         "<SUBSCRIPTION_ID>": subscription.subscription_id,
     }
 

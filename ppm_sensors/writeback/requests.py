@@ -4,7 +4,7 @@ shows with a page, none while a run for it is in flight, and a bounded number pe
 Runs carry the draft's Source ID as a tag, so the sensor sees what became of earlier runs. The run key is the
 Source ID for the first run; Dagster never starts a second run under a run key it has seen, whatever became of
 the first, so once runs for an item have ended without a page (failed, canceled, crashed), the next request's
-key is `<source id>#<runs so far>`. The writer's lookup by Source ID keeps any of this from making a second page.
+key is `<source id>#<n>`, one past the highest `n` its earlier runs used. The writer's lookup by Source ID keeps any of this from making a second page.
 """
 
 from collections.abc import Sequence
@@ -22,20 +22,30 @@ from ppm_sensors.writeback.jobs import JOB_NAME, writeback_config
 MAX_RUNS_PER_TICK = 10
 #: The run tag naming the one draft a sensor's run sends.
 SOURCE_ID_TAG = "ppm/source_id"
-#: Set by Dagster on a failed run that its run retries will re-execute.
+#: Set by Dagster on a failed run that its run retries will re-execute, and once the retry run exists.
 WILL_RETRY_TAG = "dagster/will_retry"
+AUTO_RETRY_TAG = "dagster/auto_retry_run_id"
+RUN_KEY_TAG = "dagster/run_key"
 
 
-def earlier_runs(instance: dg.DagsterInstance, source_id: str) -> tuple[int, bool]:
-    """How many write-back runs were requested for ``source_id``, and whether one is still in flight (queued,
-    running, or failed with a retry to come)."""
+def earlier_runs(instance: dg.DagsterInstance, source_id: str) -> tuple[str | None, bool]:
+    """The run key of the next request for ``source_id`` (None: no earlier run, use the Source ID), and whether a
+    run for it is still in flight (queued, running, or failed with a retry Dagster has not made yet)."""
     runs = instance.get_runs(dg.RunsFilter(job_name=JOB_NAME, tags={SOURCE_ID_TAG: source_id}))
-    in_flight = any(not run.is_finished or run.tags.get(WILL_RETRY_TAG) == "true" for run in runs)
-    return len(runs), in_flight
+    in_flight = any(
+        not run.is_finished or (run.tags.get(WILL_RETRY_TAG) == "true" and AUTO_RETRY_TAG not in run.tags)
+        for run in runs
+    )
+    if not runs:
+        return None, in_flight
+    # One past the highest key used: a deleted run record can never make a key Dagster has already seen.
+    used = [_key_number(run.tags.get(RUN_KEY_TAG, ""), source_id) for run in runs]
+    return f"{source_id}#{max(used) + 1}", in_flight
 
 
-def run_key(source_id: str, earlier: int) -> str:
-    return source_id if earlier == 0 else f"{source_id}#{earlier}"
+def _key_number(key: str, source_id: str) -> int:
+    suffix = key[len(source_id) + 1 :] if key.startswith(f"{source_id}#") else ""
+    return int(suffix) if suffix.isdigit() else 0
 
 
 @dataclass(frozen=True)
@@ -61,11 +71,11 @@ def plan_writebacks(
         if len(pending) >= MAX_RUNS_PER_TICK:  # the backlog's runs are looked up on a later tick
             pending.append(draft)
             continue
-        earlier, running = earlier_runs(instance, draft.source_id)
+        key, running = earlier_runs(instance, draft.source_id)
         if running:
             in_flight.append(draft)
         else:
-            keys[draft.source_id] = run_key(draft.source_id, earlier)
+            keys[draft.source_id] = key or draft.source_id
             pending.append(draft)
     now, later = pending[:MAX_RUNS_PER_TICK], pending[MAX_RUNS_PER_TICK:]
     requests = [

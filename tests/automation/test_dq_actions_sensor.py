@@ -1,19 +1,20 @@
 """New critical DQ issues become `create_notion_action` runs: one per issue (run key = its Source ID, then
-`<source id>#<failures>` after failed write-backs), never one for an issue the write-back ledger shows with a page
-nor for one requested earlier that is still pending, at most `MAX_RUNS_PER_TICK` per tick."""
+`<source id>#<earlier runs>` once earlier runs for it ended without a page), none for an issue the write-back
+ledger shows with a page nor for one whose run is in flight in the Dagster instance, at most `MAX_RUNS_PER_TICK`
+per tick."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 import pytest
+from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from ppm_assets.definitions import defs
 from ppm_assets.quality.data_quality_issues import ISSUES_SCHEMA, TABLE
@@ -24,12 +25,34 @@ from ppm_resources.writeback.drafts import ActionDraft
 from ppm_resources.writeback.writer import ActionResult, Outcome
 from ppm_sensors.quality.dq_actions import DqActionsCursor, action_drafts, dq_critical_issues_to_actions
 from ppm_sensors.writeback.jobs import JOB_NAME, writeback_config
-from ppm_sensors.writeback.requests import MAX_RUNS_PER_TICK, key_digest
+from ppm_sensors.writeback.requests import MAX_RUNS_PER_TICK
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 NO_NEW_EVALUATION = "no new data-quality evaluation since the last check"
 KEYS = "dq:key_unique:silver/projects"
 SCORE = "dq:dq_score_meets_threshold:gold/data_quality_issues"
+SENSOR = "dq_critical_issues_to_actions"
+#: A queued run needs the origin of its job in a code location (the run queue launches it from there).
+ORIGIN = RemoteJobOrigin(
+    RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("finance_ppm"), "__repository__"), JOB_NAME
+)
+#: Where an earlier run for an issue is: in flight (the sensor waits for it) or finished without a page.
+IN_FLIGHT = ["not_started", "queued", "started", "canceling", "will_retry"]
+FINISHED = ["failed", "canceled", "retries_exhausted", "succeeded"]
+#: The run events that take a new (NOT_STARTED) run to each state, and the run status they leave.
+EVENTS: dict[str, tuple[tuple[str, ...], dg.DagsterRunStatus]] = {
+    "not_started": ((), dg.DagsterRunStatus.NOT_STARTED),
+    "queued": ((), dg.DagsterRunStatus.QUEUED),
+    "started": (("PIPELINE_START",), dg.DagsterRunStatus.STARTED),
+    "canceling": (("PIPELINE_START", "PIPELINE_CANCELING"), dg.DagsterRunStatus.CANCELING),
+    "will_retry": (("PIPELINE_START", "PIPELINE_FAILURE"), dg.DagsterRunStatus.FAILURE),
+    "failed": (("PIPELINE_START", "PIPELINE_FAILURE"), dg.DagsterRunStatus.FAILURE),
+    "retries_exhausted": (("PIPELINE_START", "PIPELINE_FAILURE"), dg.DagsterRunStatus.FAILURE),
+    "canceled": (("PIPELINE_START", "PIPELINE_CANCELED"), dg.DagsterRunStatus.CANCELED),
+    "succeeded": (("PIPELINE_START", "PIPELINE_SUCCESS"), dg.DagsterRunStatus.SUCCESS),
+}
+#: The `dagster/will_retry` tag Dagster's run retries put on a failed run.
+WILL_RETRY = {"will_retry": "true", "retries_exhausted": "false"}
 
 
 def _issue(evaluation: int, rule: str, asset: str, severity: str, passed: bool = False) -> dict:
@@ -61,16 +84,15 @@ def _score_issue(evaluation: int, passed: bool = False) -> dict:
     return _issue(evaluation, "dq_score_meets_threshold", "gold/data_quality_issues", "ERROR", passed=passed)
 
 
-def _digests(*run_keys: str) -> tuple[str, ...]:
-    """The cursor's `requested`: sha256[:16] of each run key, sorted."""
-    return tuple(sorted(hashlib.sha256(key.encode()).hexdigest()[:16] for key in run_keys))
-
-
-def _nothing_to_send(evaluation: int, open_count: int, done: int, waiting: int) -> str:
+def _nothing_to_send(evaluation: int, open_count: int, done: int, in_flight: int) -> str:
     return (
         f"evaluation run-{evaluation}: no critical issue to send ({open_count} open: {done} have an Action, "
-        f"{waiting} requested earlier)"
+        f"{in_flight} being sent)"
     )
+
+
+def _cursor(evaluation: int, backlog: bool = False) -> dict:
+    return {"evaluation_id": f"run-{evaluation}", "backlog": backlog}
 
 
 @pytest.fixture
@@ -78,26 +100,43 @@ def lakehouse(tmp_path: Path) -> LocalLakehouse:
     return LocalLakehouse(root=str(tmp_path / "lakehouse"))
 
 
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
 @pytest.fixture(scope="module")
 def job() -> dg.JobDefinition:
     return defs.resolve_job_def(JOB_NAME)
 
 
-def _tick(lakehouse: LocalLakehouse, cursor: str | None) -> dg.SensorExecutionData:
+def _tick(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, cursor: str | None
+) -> dg.SensorExecutionData:
     with dg.build_sensor_context(
-        cursor=cursor, resources={"lakehouse": lakehouse}, repository_def=defs.get_repository_def()
+        cursor=cursor,
+        instance=instance,
+        resources={"lakehouse": lakehouse},
+        repository_def=defs.get_repository_def(),
     ) as context:
         return dq_critical_issues_to_actions.evaluate_tick(context)
 
 
 def _requested(result: dg.SensorExecutionData, job: dg.JobDefinition) -> list[str]:
     """The run keys of the tick's requests, after checking each is a valid write-back run of one Source ID (the
-    run key without its `#<failures>` suffix)."""
+    run key, without its `#<earlier runs>` suffix) with exactly the sensor's tags."""
     for request in result.run_requests:
+        source_id = request.tags["ppm/source_id"]
         assert request.job_name == JOB_NAME
-        source_id = re.sub(r"#[1-9][0-9]*$", "", request.run_key)
+        assert request.run_key is not None
+        assert request.run_key.split("#")[0] == source_id
+        assert request.tags == {
+            "ppm/source_id": source_id,
+            "ppm/action_source": "dq",
+            "dagster/sensor_name": SENSOR,
+        }
         assert request.run_config == writeback_config(source_ids=[source_id])
-        assert request.tags["ppm/action_source"] == "dq"
         dg.validate_run_config(job, request.run_config)
     if result.run_requests:
         assert result.skip_message is None
@@ -110,12 +149,67 @@ def _skipped(result: dg.SensorExecutionData) -> str:
     return result.skip_message
 
 
-def _cursor(result: dg.SensorExecutionData) -> DqActionsCursor:
-    """The tick's cursor, checked to be exactly what `DqActionsCursor.dumps` writes."""
+def _loaded(result: dg.SensorExecutionData) -> dict:
+    """The tick's cursor, checked to read back as what `DqActionsCursor.dumps` writes."""
     assert result.cursor is not None
-    cursor = DqActionsCursor.loads(result.cursor)
-    assert json.loads(result.cursor) == json.loads(cursor.dumps())
-    return cursor
+    value = json.loads(result.cursor)
+    assert json.loads(DqActionsCursor.loads(result.cursor).dumps()) == value
+    return value
+
+
+def _run(
+    instance: dg.DagsterInstance, job: dg.JobDefinition, source_id: str, run_key: str, state: str
+) -> dg.DagsterRun:
+    """A write-back run for ``source_id`` as the sensor requests it (its tags, run key and config), in ``state``."""
+    events, status = EVENTS[state]
+    queued = state == "queued"
+    run = instance.create_run_for_job(
+        job_def=job,
+        run_config=writeback_config(source_ids=[source_id]),
+        tags={
+            "ppm/source_id": source_id,
+            "ppm/action_source": "dq",
+            "dagster/sensor_name": SENSOR,
+            "dagster/run_key": run_key,
+        },
+        status=dg.DagsterRunStatus.QUEUED if queued else None,
+        remote_job_origin=ORIGIN if queued else None,
+    )
+    for event in events:
+        instance.report_dagster_event(
+            dg.DagsterEvent(event_type_value=dg.DagsterEventType[event].value, job_name=JOB_NAME),
+            run_id=run.run_id,
+        )
+    if state in WILL_RETRY:
+        instance.add_run_tags(run.run_id, {"dagster/will_retry": WILL_RETRY[state]})
+    stored = instance.get_run_by_id(run.run_id)
+    assert stored is not None
+    assert stored.status == status
+    return stored
+
+
+def _retry(
+    instance: dg.DagsterInstance, job: dg.JobDefinition, failed: dg.DagsterRun, state: str
+) -> dg.DagsterRun:
+    """Dagster's automatic retry of ``failed``, in ``state``: a new run with the failed run's tags (its Source ID
+    and run key) but its retry tags; the failed run keeps `dagster/will_retry=true` and names its retry."""
+    assert failed.tags["dagster/will_retry"] == "true"
+    retry = _run(instance, job, failed.tags["ppm/source_id"], failed.tags["dagster/run_key"], state)
+    instance.add_run_tags(retry.run_id, {"dagster/retry_number": "1"})
+    instance.add_run_tags(failed.run_id, {"dagster/auto_retry_run_id": retry.run_id})
+    return retry
+
+
+def _launch(
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    result: dg.SensorExecutionData,
+    state: str = "not_started",
+) -> None:
+    """The runs the daemon makes of the tick's requests, in ``state``."""
+    for request in result.run_requests:
+        assert request.run_key is not None
+        _run(instance, job, request.tags["ppm/source_id"], request.run_key, state)
 
 
 def _append(lakehouse: LocalLakehouse, rows: list[dict]) -> None:
@@ -132,19 +226,22 @@ def _ledger(lakehouse: LocalLakehouse, source_id: str, outcome: Outcome) -> None
     lakehouse.append(NOTION_WRITEBACKS.name, ledger_rows([result], run_id="run-x", api_version="2025-09-03"))
 
 
-def test_cursor_entries_are_run_key_digests() -> None:
-    assert _digests(KEYS, f"{KEYS}#1") == tuple(sorted((key_digest(KEYS), key_digest(f"{KEYS}#1"))))
-    assert len(key_digest(KEYS)) == 16
+def test_the_cursor_is_the_evaluation_and_the_backlog_flag() -> None:
+    assert json.loads(DqActionsCursor("run-1", True).dumps()) == {"evaluation_id": "run-1", "backlog": True}
+    assert DqActionsCursor.loads(DqActionsCursor("run-1", True).dumps()) == DqActionsCursor("run-1", True)
+    assert DqActionsCursor.loads('{"evaluation_id": "run-1", "backlog": false}') == DqActionsCursor("run-1")
 
 
-def test_before_any_evaluation_the_sensor_skips(lakehouse: LocalLakehouse) -> None:
-    result = _tick(lakehouse, None)
+def test_before_any_evaluation_the_sensor_skips(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance
+) -> None:
+    result = _tick(lakehouse, instance, None)
     assert _skipped(result) == NO_NEW_EVALUATION
     assert result.cursor is None
 
 
 def test_each_critical_issue_of_a_first_evaluation_is_requested(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
 ) -> None:
     _append(
         lakehouse,
@@ -156,141 +253,211 @@ def test_each_critical_issue_of_a_first_evaluation_is_requested(
             _issue(1, "key_not_null", "silver/projects", "ERROR", passed=True),  # passed
         ],
     )
-    result = _tick(lakehouse, None)
+    result = _tick(lakehouse, instance, None)
     assert _requested(result, job) == [SCORE, KEYS]  # sorted by Source ID
-    assert result.cursor is not None
-    assert json.loads(result.cursor) == {
-        "evaluation_id": "run-1",
-        "requested": list(_digests(SCORE, KEYS)),
-        "backlog": False,
-    }
-    assert _cursor(result) == DqActionsCursor("run-1", _digests(SCORE, KEYS), backlog=False)
+    assert _loaded(result) == _cursor(1)
 
 
 def test_an_unchanged_evaluation_skips_and_keeps_the_cursor(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
 ) -> None:
     _append(lakehouse, [_keys_issue(1)])
-    first = _tick(lakehouse, None)
+    first = _tick(lakehouse, instance, None)
     assert _requested(first, job) == [KEYS]
 
-    again = _tick(lakehouse, first.cursor)
+    again = _tick(lakehouse, instance, first.cursor)
     assert _skipped(again) == NO_NEW_EVALUATION
     assert again.cursor == first.cursor
 
 
-def test_an_issue_requested_earlier_and_still_pending_is_not_requested_again(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
+@pytest.mark.parametrize("state", IN_FLIGHT)
+def test_an_issue_whose_run_is_in_flight_is_not_requested_again(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition, state: str
 ) -> None:
     _append(lakehouse, [_keys_issue(1)])
-    first = _tick(lakehouse, None)
+    first = _tick(lakehouse, instance, None)
     assert _requested(first, job) == [KEYS]
+    _launch(instance, job, first, state)
 
     # the next evaluation: the same key issue (its run has not written the ledger yet) plus the DQ score
     _append(lakehouse, [_keys_issue(2), _score_issue(2)])
-    second = _tick(lakehouse, first.cursor)
+    second = _tick(lakehouse, instance, first.cursor)
     assert _requested(second, job) == [SCORE]
-    assert _cursor(second) == DqActionsCursor("run-2", _digests(SCORE, KEYS))
+    assert _loaded(second) == _cursor(2)
+    _launch(instance, job, second)
 
-    # a third evaluation with both still open and no ledger row: both are waiting for their runs
+    # a third evaluation with both still open and no ledger row: both are being sent
     _append(lakehouse, [_keys_issue(3), _score_issue(3)])
-    third = _tick(lakehouse, second.cursor)
+    third = _tick(lakehouse, instance, second.cursor)
     assert _skipped(third) == _nothing_to_send(3, 2, 0, 2)
-    assert _cursor(third) == DqActionsCursor("run-3", _digests(SCORE, KEYS))
+    assert _loaded(third) == _cursor(3)
 
 
-def test_an_issue_whose_action_is_in_the_ledger_is_not_requested(lakehouse: LocalLakehouse) -> None:
+@pytest.mark.parametrize("state", FINISHED)
+def test_an_issue_whose_run_ended_without_a_page_is_requested_under_a_new_run_key(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition, state: str
+) -> None:
+    _append(lakehouse, [_keys_issue(1)])
+    first = _tick(lakehouse, instance, None)
+    assert _requested(first, job) == [KEYS]
+    _launch(instance, job, first, state)
+
+    # the same evaluation: nothing is requested until the next one
+    assert _skipped(_tick(lakehouse, instance, first.cursor)) == NO_NEW_EVALUATION
+
+    _append(lakehouse, [_keys_issue(2)])
+    second = _tick(lakehouse, instance, first.cursor)
+    assert _requested(second, job) == [f"{KEYS}#1"]
+    assert _loaded(second) == _cursor(2)
+
+
+def test_each_run_that_ended_without_a_page_moves_the_run_key_on(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
+    _append(lakehouse, [_keys_issue(1)])
+    first = _tick(lakehouse, instance, None)
+    assert _requested(first, job) == [KEYS]
+    _launch(instance, job, first, "failed")
+    _ledger(lakehouse, KEYS, "failed")
+
+    _append(lakehouse, [_keys_issue(2)])
+    second = _tick(lakehouse, instance, first.cursor)
+    assert _requested(second, job) == [f"{KEYS}#1"]
+    _launch(instance, job, second)
+
+    # the second run has not started yet: being sent
+    _append(lakehouse, [_keys_issue(3)])
+    third = _tick(lakehouse, instance, second.cursor)
+    assert _skipped(third) == _nothing_to_send(3, 1, 0, 1)
+    assert _loaded(third) == _cursor(3)
+
+    # it was canceled: a third run
+    [run] = instance.get_runs(dg.RunsFilter(tags={"dagster/run_key": f"{KEYS}#1"}))
+    instance.report_run_canceled(run)
+    _append(lakehouse, [_keys_issue(4)])
+    fourth = _tick(lakehouse, instance, third.cursor)
+    assert _requested(fourth, job) == [f"{KEYS}#2"]
+    assert _loaded(fourth) == _cursor(4)
+    _launch(instance, job, fourth, "succeeded")
+    _ledger(lakehouse, KEYS, "created")  # the third run made the page
+
+    _append(lakehouse, [_keys_issue(5)])
+    fifth = _tick(lakehouse, instance, fourth.cursor)
+    assert _skipped(fifth) == _nothing_to_send(5, 1, 1, 0)
+    assert _loaded(fifth) == _cursor(5)
+
+
+def test_a_failed_run_that_will_be_retried_is_in_flight(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
+    _append(lakehouse, [_keys_issue(1)])
+    first = _tick(lakehouse, instance, None)
+    assert _requested(first, job) == [KEYS]
+    _launch(instance, job, first, "will_retry")
+
+    _append(lakehouse, [_keys_issue(2)])
+    second = _tick(lakehouse, instance, first.cursor)
+    assert _skipped(second) == _nothing_to_send(2, 1, 0, 1)
+    assert _loaded(second) == _cursor(2)
+
+    # Dagster made the retry: it is in flight in its turn
+    [failed] = instance.get_runs(dg.RunsFilter(tags={"ppm/source_id": KEYS}))
+    _retry(instance, job, failed, "started")
+    _append(lakehouse, [_keys_issue(3)])
+    assert _skipped(_tick(lakehouse, instance, second.cursor)) == _nothing_to_send(3, 1, 0, 1)
+
+
+def test_an_issue_whose_retries_all_failed_is_requested_again(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
+    _append(lakehouse, [_keys_issue(1)])
+    first = _tick(lakehouse, instance, None)
+    assert _requested(first, job) == [KEYS]
+    _launch(instance, job, first, "will_retry")
+    [failed] = instance.get_runs(dg.RunsFilter(tags={"ppm/source_id": KEYS}))
+    _retry(instance, job, failed, "retries_exhausted")  # the retry failed too, with no retry left
+
+    _append(lakehouse, [_keys_issue(2)])
+    second = _tick(lakehouse, instance, first.cursor)
+    assert _requested(second, job) == [f"{KEYS}#1"]
+    assert _loaded(second) == _cursor(2)
+
+
+def test_earlier_runs_before_the_first_tick_give_a_suffixed_run_key(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
+    _run(instance, job, KEYS, KEYS, "failed")
+    _run(instance, job, SCORE, SCORE, "canceled")
+    _run(instance, job, SCORE, f"{SCORE}#1", "failed")
+    _append(lakehouse, [_keys_issue(1), _score_issue(1)])
+    result = _tick(lakehouse, instance, None)
+    assert _requested(result, job) == [f"{SCORE}#2", f"{KEYS}#1"]
+    assert _loaded(result) == _cursor(1)
+
+
+def test_runs_of_other_issues_or_other_jobs_do_not_count(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
+    _run(instance, job, f"{KEYS}_2", f"{KEYS}_2", "not_started")  # another issue, in flight
+    _run(instance, job, f"{KEYS}_2", f"{KEYS}_2#1", "failed")
+    other = defs.resolve_job_def("notion_sync")  # another job, tagged with the issue's Source ID
+    instance.create_run_for_job(job_def=other, tags={"ppm/source_id": KEYS})
+    _append(lakehouse, [_keys_issue(1)])
+    result = _tick(lakehouse, instance, None)
+    assert _requested(result, job) == [KEYS]
+
+
+def test_an_issue_whose_action_is_in_the_ledger_is_not_requested(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
     _ledger(lakehouse, KEYS, "created")
     _ledger(lakehouse, SCORE, "failed")  # a failure then a page: done
     _ledger(lakehouse, SCORE, "existed")
+    _run(instance, job, SCORE, SCORE, "failed")
+    _run(instance, job, SCORE, f"{SCORE}#1", "not_started")  # a run still in flight: the ledger wins
     _append(lakehouse, [_keys_issue(1), _score_issue(1)])
-    result = _tick(lakehouse, None)
+    result = _tick(lakehouse, instance, None)
     assert _skipped(result) == _nothing_to_send(1, 2, 2, 0)
-    assert _cursor(result) == DqActionsCursor("run-1", ())
-    assert _skipped(_tick(lakehouse, result.cursor)) == NO_NEW_EVALUATION
-
-
-def test_a_failed_write_back_is_requested_again_under_a_new_run_key(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
-) -> None:
-    _append(lakehouse, [_keys_issue(1)])
-    first = _tick(lakehouse, None)
-    assert _requested(first, job) == [KEYS]
-    assert _cursor(first) == DqActionsCursor("run-1", _digests(KEYS))
-    _ledger(lakehouse, KEYS, "failed")
-
-    # the same evaluation: nothing is requested until the next one
-    assert _skipped(_tick(lakehouse, first.cursor)) == NO_NEW_EVALUATION
-
-    _append(lakehouse, [_keys_issue(2)])
-    second = _tick(lakehouse, first.cursor)
-    assert _requested(second, job) == [f"{KEYS}#1"]
-    assert _cursor(second) == DqActionsCursor("run-2", _digests(f"{KEYS}#1"))
-
-    # the retry has not written the ledger yet: waiting
-    _append(lakehouse, [_keys_issue(3)])
-    third = _tick(lakehouse, second.cursor)
-    assert _skipped(third) == _nothing_to_send(3, 1, 0, 1)
-    assert _cursor(third) == DqActionsCursor("run-3", _digests(f"{KEYS}#1"))
-
-    _ledger(lakehouse, KEYS, "failed")  # the retry failed too
-    _append(lakehouse, [_keys_issue(4)])
-    fourth = _tick(lakehouse, third.cursor)
-    assert _requested(fourth, job) == [f"{KEYS}#2"]
-    assert _cursor(fourth) == DqActionsCursor("run-4", _digests(f"{KEYS}#2"))
-
-    _ledger(lakehouse, KEYS, "created")  # the third run made the page
-    _append(lakehouse, [_keys_issue(5)])
-    fifth = _tick(lakehouse, fourth.cursor)
-    assert _skipped(fifth) == _nothing_to_send(5, 1, 1, 0)
-    assert _cursor(fifth) == DqActionsCursor("run-5", ())
-
-
-def test_a_failed_ledger_row_before_the_first_tick_gives_a_suffixed_run_key(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
-) -> None:
-    _ledger(lakehouse, KEYS, "failed")
-    _ledger(lakehouse, SCORE, "created")
-    _append(lakehouse, [_keys_issue(1), _score_issue(1)])
-    result = _tick(lakehouse, None)
-    assert _requested(result, job) == [f"{KEYS}#1"]
-    assert _cursor(result) == DqActionsCursor("run-1", _digests(f"{KEYS}#1"))
+    assert _loaded(result) == _cursor(1)
+    assert _skipped(_tick(lakehouse, instance, result.cursor)) == NO_NEW_EVALUATION
 
 
 def test_a_resolved_issue_that_comes_back_keeps_its_action(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
 ) -> None:
     _append(lakehouse, [_keys_issue(1), _score_issue(1)])
-    first = _tick(lakehouse, None)
+    first = _tick(lakehouse, instance, None)
     assert _requested(first, job) == [SCORE, KEYS]
+    _launch(instance, job, first, "succeeded")
     _ledger(lakehouse, KEYS, "created")  # the key issue's run made its page; the score's run failed
     _ledger(lakehouse, SCORE, "failed")
 
-    # both resolved: the cursor forgets them
+    # both resolved: nothing open
     _append(lakehouse, [_keys_issue(2, passed=True), _score_issue(2, passed=True)])
-    resolved = _tick(lakehouse, first.cursor)
+    resolved = _tick(lakehouse, instance, first.cursor)
     assert _skipped(resolved) == _nothing_to_send(2, 0, 0, 0)
-    assert _cursor(resolved) == DqActionsCursor("run-2", ())
+    assert _loaded(resolved) == _cursor(2)
 
     # both back: the key issue has its Action (closed or not, it is not reopened); the score is sent again
     _append(lakehouse, [_keys_issue(3), _score_issue(3)])
-    back = _tick(lakehouse, resolved.cursor)
+    back = _tick(lakehouse, instance, resolved.cursor)
     assert _requested(back, job) == [f"{SCORE}#1"]
-    assert _cursor(back) == DqActionsCursor("run-3", _digests(f"{SCORE}#1"))
+    assert _loaded(back) == _cursor(3)
+    _launch(instance, job, back, "succeeded")
+    _ledger(lakehouse, SCORE, "created")
 
-    # only the key issue resolved and back, with its page in the ledger: nothing to request, the skip says why
-    _append(lakehouse, [_keys_issue(4, passed=True)])
-    gone = _tick(lakehouse, back.cursor)
+    # resolved and back once more, with both pages in the ledger: nothing to request, the skip says why
+    _append(lakehouse, [_keys_issue(4, passed=True), _score_issue(4, passed=True)])
+    gone = _tick(lakehouse, instance, back.cursor)
     assert _skipped(gone) == _nothing_to_send(4, 0, 0, 0)
-    assert _cursor(gone) == DqActionsCursor("run-4", ())
-    _append(lakehouse, [_keys_issue(5)])
-    again = _tick(lakehouse, gone.cursor)
-    assert _skipped(again) == _nothing_to_send(5, 1, 1, 0)
-    assert _cursor(again) == DqActionsCursor("run-5", ())
+    _append(lakehouse, [_keys_issue(5), _score_issue(5)])
+    again = _tick(lakehouse, instance, gone.cursor)
+    assert _skipped(again) == _nothing_to_send(5, 2, 2, 0)
+    assert _loaded(again) == _cursor(5)
 
 
 def test_a_burst_of_issues_is_requested_over_several_ticks(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
 ) -> None:
     assert MAX_RUNS_PER_TICK == 10
     count = MAX_RUNS_PER_TICK + 3
@@ -298,19 +465,38 @@ def test_a_burst_of_issues_is_requested_over_several_ticks(
     expected = [f"dq:key_unique:{asset}" for asset in assets]
     _append(lakehouse, [_issue(1, "key_unique", asset, "ERROR") for asset in assets])
 
-    first = _tick(lakehouse, None)
+    first = _tick(lakehouse, instance, None)
     assert _requested(first, job) == expected[:MAX_RUNS_PER_TICK]
-    assert _cursor(first) == DqActionsCursor("run-1", _digests(*expected[:MAX_RUNS_PER_TICK]), backlog=True)
+    assert _loaded(first) == _cursor(1, backlog=True)
+    _launch(instance, job, first)
 
-    # the same evaluation: the backlog is sent; the first tick's runs are waiting, one of them already done
+    # the same evaluation: the backlog is sent; the first tick's runs are in flight, one of them already done
     _ledger(lakehouse, expected[0], "created")
-    second = _tick(lakehouse, first.cursor)
+    second = _tick(lakehouse, instance, first.cursor)
     assert _requested(second, job) == expected[MAX_RUNS_PER_TICK:]
-    assert _cursor(second) == DqActionsCursor("run-1", _digests(*expected[1:]), backlog=False)
+    assert _loaded(second) == _cursor(1)
+    _launch(instance, job, second)
 
-    third = _tick(lakehouse, second.cursor)
+    third = _tick(lakehouse, instance, second.cursor)
     assert _skipped(third) == NO_NEW_EVALUATION
     assert third.cursor == second.cursor
+
+    # the next evaluation: every issue has a page or a run in flight
+    _append(lakehouse, [_issue(2, "key_unique", asset, "ERROR") for asset in assets])
+    fourth = _tick(lakehouse, instance, third.cursor)
+    assert _skipped(fourth) == _nothing_to_send(2, count, 1, count - 1)
+    assert _loaded(fourth) == _cursor(2)
+
+
+def test_a_backlog_whose_runs_were_not_made_yet_is_requested_under_the_same_run_keys(
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition
+) -> None:
+    assets = [f"silver/table_{i:02d}" for i in range(MAX_RUNS_PER_TICK + 1)]
+    _append(lakehouse, [_issue(1, "key_unique", asset, "ERROR") for asset in assets])
+    first = _tick(lakehouse, instance, None)
+    second = _tick(lakehouse, instance, first.cursor)  # Dagster skips a run key it has seen
+    assert _requested(second, job) == _requested(first, job)
+    assert _loaded(second) == _cursor(1, backlog=True)
 
 
 def test_drafts_carry_the_source_id_and_notion_links() -> None:
@@ -321,23 +507,26 @@ def test_drafts_carry_the_source_id_and_notion_links() -> None:
 
 
 def test_an_issue_with_an_invalid_source_id_is_skipped_without_failing_the_tick(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition, caplog: pytest.LogCaptureFixture
+    lakehouse: LocalLakehouse,
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     bad = _issue(1, "key_unique", "silver/my projects", "ERROR")  # a space: the Source ID cannot be stored
     assert list(action_drafts([bad, _keys_issue(1)])) == [KEYS]
 
     _append(lakehouse, [bad, _keys_issue(1), _score_issue(1)])
     with caplog.at_level(logging.WARNING, logger="ppm_resources.writeback"):
-        result = _tick(lakehouse, None)
+        result = _tick(lakehouse, instance, None)
     assert _requested(result, job) == [SCORE, KEYS]
-    assert _cursor(result) == DqActionsCursor("run-1", _digests(SCORE, KEYS))
+    assert _loaded(result) == _cursor(1)
     assert "no Action draft for dq:key_unique:silver/my projects" in caplog.text
 
     # an evaluation with only the invalid issue open: nothing to send, and it is not counted
     _append(lakehouse, [_issue(2, "key_unique", "silver/my projects", "ERROR")])
-    only_bad = _tick(lakehouse, result.cursor)
+    only_bad = _tick(lakehouse, instance, result.cursor)
     assert _skipped(only_bad) == _nothing_to_send(2, 0, 0, 0)
-    assert _cursor(only_bad) == DqActionsCursor("run-2", ())
+    assert _loaded(only_bad) == _cursor(2)
 
 
 @pytest.mark.parametrize(
@@ -348,18 +537,18 @@ def test_an_issue_with_an_invalid_source_id_is_skipped_without_failing_the_tick(
         "nope",
         "[]",
         '{"requested": "x"}',
-        '{"evaluation_id": 1, "requested": "x", "backlog": "yes"}',
+        '{"evaluation_id": 1, "backlog": "yes"}',
     ],
 )
 def test_unreadable_cursor_starts_over(cursor: str | None) -> None:
     assert DqActionsCursor.loads(cursor) == DqActionsCursor()
 
 
-@pytest.mark.parametrize("cursor", ["nope", "[]", '{"evaluation_id": 1, "requested": "x", "backlog": "yes"}'])
+@pytest.mark.parametrize("cursor", ["nope", "[]", '{"evaluation_id": 1, "backlog": "yes"}'])
 def test_a_tick_with_an_unreadable_cursor_requests_the_open_issues(
-    lakehouse: LocalLakehouse, job: dg.JobDefinition, cursor: str
+    lakehouse: LocalLakehouse, instance: dg.DagsterInstance, job: dg.JobDefinition, cursor: str
 ) -> None:
     _append(lakehouse, [_keys_issue(1)])
-    result = _tick(lakehouse, cursor)
+    result = _tick(lakehouse, instance, cursor)
     assert _requested(result, job) == [KEYS]
-    assert _cursor(result) == DqActionsCursor("run-1", _digests(KEYS))
+    assert _loaded(result) == _cursor(1)
