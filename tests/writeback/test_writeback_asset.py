@@ -255,3 +255,35 @@ def test_two_concurrent_ppm_commands_for_one_item_make_one_page(
     assert sorted(r["outcome"] for r in rows) == ["created", "existed"] and {r["page_id"] for r in rows} == {
         page["id"]
     }
+
+
+def test_a_form_run_under_api_version_2025(server: SandboxServer, world: dict) -> None:
+    """The same job with Notion-Version 2025-09-03: the page goes to the Actions data source."""
+    notion: NotionResource = world["notion"]
+    defs = dg.Definitions(
+        assets=world["defs"].assets,
+        jobs=[create_notion_action_job],
+        resources={
+            **(world["defs"].resources or {}),
+            "notion": NotionResource(
+                base_url=notion.base_url,
+                token=notion.token,
+                lookup_by_title=True,
+                rate_limit_rps=500,
+                rate_limit_burst=100,
+                writeback_lock_dir=notion.writeback_lock_dir,
+                api_version="2025-09-03",
+            ),
+        },
+    )
+    job = defs.resolve_job_def(create_notion_action_job.name)
+    result = job.execute_in_process(
+        run_config=writeback_config(project_id="PRJ-5", title="Review the 2025 data source"),
+        instance=world["instance"],
+        raise_on_error=False,
+    )
+    assert result.success, _failure(result)
+    [row] = _ledger(world["lakehouse"], f"run_id = '{result.run_id}'")
+    assert row["api_version"] == "2025-09-03" and row["outcome"] == "created"
+    [page] = pages_with(server, row["source_id"])
+    assert page["id"] == row["page_id"]

@@ -235,3 +235,13 @@ def test_a_batch_looks_up_once_and_creates_only_what_is_missing(
     assert {r.outcome for r in again} == {"existed"} and [r.page_id for r in again] == [
         r.page_id for r in results
     ]
+
+
+def test_a_closed_action_is_found_and_left_closed(clean_sandbox: SandboxServer, write: Write) -> None:
+    item = draft("dq:key_unique:silver/projects")
+    [first] = write([item])
+    clean_sandbox.notion.edit_page(first.page_id, {"Status": "Done"})
+    [again] = write([item])  # the issue came back: its Action is found as it is
+    assert (again.outcome, again.page_id) == ("existed", first.page_id)
+    [page] = pages_with(clean_sandbox, item.source_id)
+    assert page["properties"]["Status"] == "Done"
