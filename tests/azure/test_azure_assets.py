@@ -271,24 +271,27 @@ def test_a_repeated_id_in_the_latest_snapshot_fails_the_blocking_source_check(tm
     assert "<null>" in row["samples"]
 
 
-def test_the_advisor_drafts_sensor_reports_each_recommendation_once(world: dict) -> None:
+def test_the_advisor_sensor_requests_nothing_the_materialization_already_sent(world: dict) -> None:
+    """`ppm materialize` ends with the write-back of the pending drafts: every High-impact recommendation has its
+    Action, so the sensor requests no run, and says so."""
     from ppm_sensors.azure.advisor_actions import advisor_high_impact_to_actions
 
     lakehouse: LocalLakehouse = world["lakehouse"]
-    with dg.build_sensor_context(resources={"lakehouse": lakehouse}) as context:
+    table = ADVISOR_RECOMMENDATIONS.name
+    high = lakehouse.query(f"SELECT count(*) AS n FROM {table} WHERE impact = 'High'").to_pylist()[0]["n"]
+    assert high > 0
+    resources = {"lakehouse": lakehouse}
+    with dg.build_sensor_context(resources=resources, instance=world["instance"]) as context:
         first = advisor_high_impact_to_actions(context)
         cursor = context.cursor
-    assert isinstance(first, dg.SkipReason) and "new High-impact Advisor recommendations" in str(
-        first.skip_message
+    version = lakehouse.version(table)
+    assert isinstance(first, dg.SkipReason)
+    assert first.skip_message == (
+        f"version {version}: no High-impact recommendation to send ({high} open: {high} have an Action, 0 being sent)"
     )
-    with dg.build_sensor_context(resources={"lakehouse": lakehouse}, cursor=cursor) as context:
+    with dg.build_sensor_context(resources=resources, instance=world["instance"], cursor=cursor) as context:
         unchanged = advisor_high_impact_to_actions(context)
     assert "unchanged" in str(unchanged.skip_message)
-    table = ADVISOR_RECOMMENDATIONS.name
-    lakehouse.replace(table, lakehouse.query(f"SELECT * FROM {table}"))  # a rebuild with the same rows
-    with dg.build_sensor_context(resources={"lakehouse": lakehouse}, cursor=cursor) as context:
-        again = advisor_high_impact_to_actions(context)
-    assert "no new High-impact recommendation" in str(again.skip_message)
 
 
 def test_discovery_that_finds_nothing_removes_nothing() -> None:
