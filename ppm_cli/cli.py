@@ -402,6 +402,8 @@ def health() -> None:
                     click.echo(f"notion: {name}: ok ({mapping.database(name).title}, {database_id})")
                 except NotionError as error:
                     problems.append(f"notion: {name}: {error}")
+            if WRITEBACK_DATABASE in ids and not problems:
+                problems.extend(await _check_writeback(client, mapping, ids[WRITEBACK_DATABASE]))
         return problems
 
     try:
@@ -416,6 +418,25 @@ def health() -> None:
         problems.append(f"lakehouse: {error}")
     if problems:
         _fail("\n".join(problems))
+
+
+#: The database Action pages are written to (its properties must be those of the mapping).
+WRITEBACK_DATABASE = "actions"
+
+
+async def _check_writeback(client: Any, mapping: Any, database_id: str) -> list[str]:
+    """Whether the Actions database has the properties the write-back writes (Source ID first of all)."""
+    from ppm_resources.notion import NotionError
+    from ppm_resources.writeback.properties import ActionFields, SchemaError
+
+    try:
+        fields = ActionFields.resolve(
+            mapping.database(WRITEBACK_DATABASE), await client.database_properties(database_id)
+        )
+    except (NotionError, SchemaError) as error:
+        return [f"notion write-back: {error}"]
+    click.echo(f"notion write-back: ok (Action pages found by {fields.name('source_id')!r})")
+    return []
 
 
 def _config_problem(error: Exception) -> str:

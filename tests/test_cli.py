@@ -143,6 +143,14 @@ def test_health_checks_every_database(materialized):
     assert result.returncode == 0, result.stderr
     for name in ("programs", "projects", "budget_lines", "risks", "actions"):
         assert f"notion: {name}: ok" in result.stdout
+    assert "notion write-back: ok (Action pages found by 'Source ID')" in result.stdout
+
+
+def test_health_names_a_missing_write_back_property(materialized, clean_sandbox):
+    clean_sandbox.notion.rename_property("actions", "Source ID", "External ID")
+    result = run_ppm(materialized, "health")
+    assert result.returncode == 1
+    assert "has no property 'Source ID' (mapped to source_id)" in result.stderr, result.stderr
 
 
 def test_health_fails_fast_on_a_bad_token_without_showing_it(materialized, sandbox):
