@@ -33,6 +33,21 @@ def test_definitions_load_with_every_piece():
     assert "lakehouse" in defs.resources
 
 
+def test_loading_the_local_code_location_imports_no_databricks_or_spark_package():
+    """The engines' packages cost seconds of CPU to import: they are imported by the engine that uses them only."""
+    probe = (
+        "import sys, ppm_assets.definitions; "
+        "print(sorted(m for m in ('dagster_databricks', 'databricks.sdk', 'pyspark', 'dagster_pyspark') "
+        "if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PPM_ENV"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_dagster_cli_validates_the_workspace(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run(
