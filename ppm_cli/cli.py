@@ -367,6 +367,7 @@ def health() -> None:
     from ppm_resources import SettingsError, build_resources, load_settings
     from ppm_resources.notion import NotionError
     from ppm_resources.notion.mapping import load_notion_mapping
+    from ppm_resources.writeback.properties import ACTIONS_DATABASE
 
     try:
         settings = load_settings()
@@ -402,8 +403,10 @@ def health() -> None:
                     click.echo(f"notion: {name}: ok ({mapping.database(name).title}, {database_id})")
                 except NotionError as error:
                     problems.append(f"notion: {name}: {error}")
-            if WRITEBACK_DATABASE in ids and not problems:
-                problems.extend(await _check_writeback(client, mapping, ids[WRITEBACK_DATABASE]))
+            if ACTIONS_DATABASE in ids and not problems:
+                problems.extend(
+                    await _check_writeback(client, mapping.database(ACTIONS_DATABASE), ids[ACTIONS_DATABASE])
+                )
         return problems
 
     try:
@@ -420,19 +423,14 @@ def health() -> None:
         _fail("\n".join(problems))
 
 
-#: The database Action pages are written to (its properties must be those of the mapping).
-WRITEBACK_DATABASE = "actions"
-
-
-async def _check_writeback(client: Any, mapping: Any, database_id: str) -> list[str]:
+async def _check_writeback(client: Any, actions: Any, database_id: str) -> list[str]:
     """Whether the Actions database has the properties the write-back writes (Source ID first of all)."""
     from ppm_resources.notion import NotionError
-    from ppm_resources.writeback.properties import ActionFields, SchemaError
+    from ppm_resources.writeback.properties import SchemaError
+    from ppm_resources.writeback.writer import read_action_fields
 
     try:
-        fields = ActionFields.resolve(
-            mapping.database(WRITEBACK_DATABASE), await client.database_properties(database_id)
-        )
+        fields = await read_action_fields(client, database_id, actions)
     except (NotionError, SchemaError) as error:
         return [f"notion write-back: {error}"]
     click.echo(f"notion write-back: ok (Action pages found by {fields.name('source_id')!r})")

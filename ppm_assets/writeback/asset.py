@@ -11,7 +11,6 @@ appended to the ledger before the run ends; a failed draft then fails the run, s
 import asyncio
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -26,16 +25,14 @@ from ppm_resources.notion.resource import NotionResource
 from ppm_resources.resilience import CircuitOpenError, RetriesExhaustedError
 from ppm_resources.writeback.drafts import (
     ActionDraft,
-    advisor_action_drafts,
     done_source_ids,
-    dq_action_drafts,
-    high_impact_sql,
-    latest_dq_evaluation,
+    high_impact_advisor_drafts,
+    latest_dq_drafts,
 )
 from ppm_resources.writeback.lock import SourceLocks
-from ppm_resources.writeback.writer import ActionResult, ActionWriter, summary
+from ppm_resources.writeback.properties import ACTIONS_DATABASE
+from ppm_resources.writeback.writer import ActionResult, ActionWriter, failed, summary
 
-ACTIONS_DATABASE = "actions"
 PROJECTS_DATABASE = "projects"
 #: A progress line every this many drafts of a pending run.
 PROGRESS_EVERY = 10
@@ -45,11 +42,10 @@ MAX_LISTED = 50
 
 def pending_drafts(lakehouse: Lakehouse, source_ids: Sequence[str], requested_by: str) -> list[ActionDraft]:
     """Current drafts without a page in the ledger (narrowed to ``source_ids`` when given), by Source ID."""
-    _, issues = latest_dq_evaluation(lakehouse, DATA_QUALITY_ISSUES.name)
-    drafts = dq_action_drafts(issues)
-    if lakehouse.exists(ADVISOR_RECOMMENDATIONS.name):
-        rows = lakehouse.query(high_impact_sql(ADVISOR_RECOMMENDATIONS.name)).to_pylist()
-        drafts |= advisor_action_drafts(rows, asset=ADVISOR_RECOMMENDATIONS.path)
+    _, drafts = latest_dq_drafts(lakehouse, DATA_QUALITY_ISSUES.name)
+    drafts |= high_impact_advisor_drafts(
+        lakehouse, ADVISOR_RECOMMENDATIONS.name, asset=ADVISOR_RECOMMENDATIONS.path
+    )
     wanted = set(source_ids) if source_ids else set(drafts)
     done = done_source_ids(lakehouse, NOTION_WRITEBACKS.name, sorted(wanted & set(drafts)))
     return [
@@ -147,12 +143,11 @@ def build_notion_writebacks(mapping: NotionMapping) -> dg.AssetsDefinition:
         except (NotionError, RetriesExhaustedError, CircuitOpenError) as exc:
             # Nothing was sent (the Actions database could not be resolved, Notion is down): the drafts are
             # recorded as failed, so the ledger and the sensors see the attempt.
-            error = f"{type(exc).__name__}: {exc}"
-            failed = [ActionResult(d, "failed", error=error, sent_at=datetime.now(UTC)) for d in drafts]
-            if failed:
-                lakehouse.append(
-                    NOTION_WRITEBACKS.name, ledger_rows(failed, run_id=run_id, api_version=notion.api_version)
+            if drafts:
+                rows = ledger_rows(
+                    [failed(d, exc) for d in drafts], run_id=run_id, api_version=notion.api_version
                 )
+                lakehouse.append(NOTION_WRITEBACKS.name, rows)
             raise dg.Failure(description=f"Notion write-back: {exc}") from None
 
         write = (
@@ -175,12 +170,12 @@ def build_notion_writebacks(mapping: NotionMapping) -> dg.AssetsDefinition:
                 metadata["action_url"] = dg.MetadataValue.url(results[0].url)
         if lakehouse.exists(NOTION_WRITEBACKS.name):
             metadata |= table_metadata(lakehouse, NOTION_WRITEBACKS.name, write)
-        failed = [r for r in results if not r.ok]
-        if failed:
+        not_written = [r for r in results if not r.ok]
+        if not_written:
             raise dg.Failure(
-                description=f"{len(failed)} of {len(results)} Action pages not written (recorded in "
+                description=f"{len(not_written)} of {len(results)} Action pages not written (recorded in "
                 f"{NOTION_WRITEBACKS.name}; a re-run sends them again): "
-                + "; ".join(f"{r.draft.source_id}: {r.error}" for r in failed[:5]),
+                + "; ".join(f"{r.draft.source_id}: {r.error}" for r in not_written[:5]),
                 metadata=metadata,
             )
         context.log.info(f"write-back done: {dict(counts)}")

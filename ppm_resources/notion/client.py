@@ -441,17 +441,9 @@ class NotionClient:
         Meant for lookups expected to match a handful of pages (a page by its Source ID): each matching page
         is returned whole. Trashed pages never match (queries do not return them).
         """
-        pages: list[dict[str, Any]] = []
-        for target in await self.query_targets(database_id):
-            body: dict[str, Any] = {"page_size": 100, "filter": dict(query_filter), "sorts": BY_CREATION}
-            while True:
-                response = await self.query(target, body)
-                pages.extend(page for page in response.get("results") or [] if isinstance(page, dict))
-                cursor = response.get("next_cursor")
-                if not response.get("has_more") or not cursor:
-                    break
-                body = {**body, "start_cursor": cursor}
-        return pages
+        return await self._query_all(
+            database_id, {"page_size": 100, "filter": dict(query_filter), "sorts": BY_CREATION}
+        )
 
     async def list_users(self) -> list[dict[str, Any]]:
         """Every user of the workspace (``GET /v1/users``, paginated; needs the "read user information"
@@ -486,17 +478,25 @@ class NotionClient:
         ``created_time``: an edit during the listing does not move a page, so no page is skipped. Trashed pages
         are not listed (queries never return them). Costs ceil(pages / 100) requests per query target.
         """
-        ids: set[str] = set()
+        body = {"page_size": 100, "sorts": BY_CREATION}
+        pages = await self._query_all(database_id, body, filter_properties=TITLE_ONLY)
+        return {normalize_id(page["id"], "page") for page in pages}
+
+    async def _query_all(
+        self, database_id: str, body: Mapping[str, Any], *, filter_properties: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every result of ``body`` over all of the database's query targets, following the cursors."""
+        pages: list[dict[str, Any]] = []
         for target in await self.query_targets(database_id):
-            body: dict[str, Any] = {"page_size": 100, "sorts": BY_CREATION}
+            page_body = dict(body)
             while True:
-                response = await self.query(target, body, filter_properties=TITLE_ONLY)
-                ids.update(normalize_id(page["id"], "page") for page in response.get("results") or [])
+                response = await self.query(target, page_body, filter_properties=filter_properties)
+                pages.extend(page for page in response.get("results") or [] if isinstance(page, dict))
                 cursor = response.get("next_cursor")
                 if not response.get("has_more") or not cursor:
                     break
-                body = {**body, "start_cursor": cursor}
-        return ids
+                page_body["start_cursor"] = cursor
+        return pages
 
     # ------------------------------------------------------------------------------------------ pages
 

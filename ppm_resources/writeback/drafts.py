@@ -129,6 +129,12 @@ def latest_dq_evaluation(lakehouse: Lakehouse, table: str) -> tuple[str | None, 
     return latest, rows
 
 
+def latest_dq_drafts(lakehouse: Lakehouse, table: str) -> tuple[str | None, dict[str, ActionDraft]]:
+    """The newest evaluation id of the issues table and the drafts of its critical issues."""
+    evaluation_id, rows = latest_dq_evaluation(lakehouse, table)
+    return evaluation_id, dq_action_drafts(rows)
+
+
 # ------------------------------------------------------------------------------ Azure Advisor
 
 
@@ -172,6 +178,13 @@ def advisor_action_drafts(rows: Iterable[dict], *, asset: str = "") -> dict[str,
             priority="High",
         )
     return drafts
+
+
+def high_impact_advisor_drafts(lakehouse: Lakehouse, table: str, *, asset: str) -> dict[str, ActionDraft]:
+    """The drafts of the High-impact recommendations in ``table`` (none before the table exists)."""
+    if not lakehouse.exists(table):
+        return {}
+    return advisor_action_drafts(lakehouse.query(high_impact_sql(table)).to_pylist(), asset=asset)
 
 
 # ------------------------------------------------------------------------------ the ledger

@@ -17,6 +17,8 @@ from ppm_resources.notion.mapping import DatabaseMapping
 from ppm_resources.notion.text import cut, plain_text, rich_text
 from ppm_resources.writeback.drafts import ActionDraft
 
+#: The database of config/notion_mapping.yaml that Action pages are written to.
+ACTIONS_DATABASE = "actions"
 #: The Actions columns the write-back fills (silver column names of the mapping); `title` and `source_id` are
 #: required, the others are written when the mapping has them.
 WRITTEN_COLUMNS = (

@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -39,6 +40,8 @@ from ppm_resources.writeback.properties import ActionFields, page_body
 logger = logging.getLogger("ppm_resources.writeback")
 
 Outcome = Literal["created", "existed", "failed"]
+#: What a write can fail with that is Notion's (or the draft's) doing, not a bug: the draft is `failed`.
+WRITE_ERRORS = (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError)
 #: From this many drafts on, `ensure_all` lists the pages of their sources once instead of one lookup each.
 BATCH_LOOKUP_MIN = 5
 #: Pauses before each re-read after an ambiguous create (seconds; the first re-read is immediate).
@@ -92,8 +95,7 @@ class ActionWriter:
     async def fields(self) -> ActionFields:
         """The database's properties checked against the mapping (read once per writer)."""
         if self._fields is None:
-            schema = await self.client.database_properties(self.database_id)
-            self._fields = ActionFields.resolve(self.mapping, schema)
+            self._fields = await read_action_fields(self.client, self.database_id, self.mapping)
         return self._fields
 
     async def find(self, source_id: str) -> list[dict[str, Any]]:
@@ -105,14 +107,12 @@ class ActionWriter:
 
     async def ensure(self, draft: ActionDraft) -> ActionResult:
         """One page for ``draft``: the existing one, or a new one. Never raises for a Notion failure."""
-        started = time.monotonic()
-        sent_at = datetime.now(UTC)
-        try:
+
+        async def locked() -> ActionResult:
             async with self.locks.hold(draft.source_id):
-                result = await self._ensure_locked(draft)
-        except (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError) as exc:
-            result = ActionResult(draft, "failed", error=f"{type(exc).__name__}: {exc}")
-        return _finish(result, sent_at, time.monotonic() - started)
+                return await self._ensure_locked(draft)
+
+        return await _timed(draft, locked)
 
     async def ensure_all(
         self, drafts: Sequence[ActionDraft], progress: Callable[[ActionResult], None] | None = None
@@ -130,7 +130,7 @@ class ActionWriter:
                 if progress:
                     progress(results[-1])
             return results
-        started = time.monotonic()
+        started, sent_at = time.monotonic(), datetime.now(UTC)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for source_id in sorted({d.source_id for d in drafts}):
@@ -138,23 +138,14 @@ class ActionWriter:
                 existing = await self._pages_by_source_id(sorted({d.source for d in drafts}))
                 results = []
                 for draft in drafts:
-                    sent_at = datetime.now(UTC)
-                    began = time.monotonic()
-                    try:
-                        result = await self._ensure_locked(draft, existing.get(draft.source_id, []))
-                    except (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError) as exc:
-                        result = ActionResult(draft, "failed", error=f"{type(exc).__name__}: {exc}")
-                    results.append(_finish(result, sent_at, time.monotonic() - began))
+                    known = existing.get(draft.source_id, [])
+                    results.append(await _timed(draft, functools.partial(self._ensure_locked, draft, known)))
                     if progress:
                         progress(results[-1])
                 return results
-        except (NotionError, RetriesExhaustedError, CircuitOpenError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            now = datetime.now(UTC)
-            return [
-                _finish(ActionResult(d, "failed", error=error), now, time.monotonic() - started)
-                for d in drafts
-            ]
+        except WRITE_ERRORS as exc:
+            elapsed = time.monotonic() - started
+            return [_finish(failed(d, exc), sent_at, elapsed) for d in drafts]
 
     async def _pages_by_source_id(self, sources: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Live pages whose Source ID starts with one of ``sources`` (``dq:``...), by Source ID."""
@@ -189,10 +180,10 @@ class ActionWriter:
                 found = await self._reread(draft.source_id)
                 if found:
                     notes.append(
-                        f"attempt {attempt}: answer lost ({_cause(exc)}); the page was found by Source ID"
+                        f"attempt {attempt}: answer lost ({exc.cause}); the page was found by Source ID"
                     )
                     return _existing(draft, "created", found, requests=attempt, note="; ".join(notes))
-                notes.append(f"attempt {attempt}: {_cause(exc)}; not written (absent on re-read)")
+                notes.append(f"attempt {attempt}: {exc.cause}; not written (absent on re-read)")
                 continue
             return ActionResult(
                 draft,
@@ -241,8 +232,26 @@ def _duplicates_note(pages: list[dict[str, Any]]) -> str:
     return f"{len(pages)} pages carry this Source ID (made outside the write-back?): the oldest is used"
 
 
-def _cause(exc: NotionAmbiguousWriteError) -> str:
-    return exc.cause
+async def read_action_fields(
+    client: NotionClient, database_id: str, mapping: DatabaseMapping
+) -> ActionFields:
+    """The Actions database's live schema checked against the mapping (SchemaError names what is missing)."""
+    return ActionFields.resolve(mapping, await client.database_properties(database_id))
+
+
+def failed(draft: ActionDraft, exc: BaseException) -> ActionResult:
+    """The result of a draft that a Notion failure (one of WRITE_ERRORS) kept from being written."""
+    return ActionResult(draft, "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+async def _timed(draft: ActionDraft, write: Callable[[], Awaitable[ActionResult]]) -> ActionResult:
+    """``write()``'s result with its start and duration; a Notion failure becomes a `failed` result."""
+    started, sent_at = time.monotonic(), datetime.now(UTC)
+    try:
+        result = await write()
+    except WRITE_ERRORS as exc:
+        result = failed(draft, exc)
+    return _finish(result, sent_at, time.monotonic() - started)
 
 
 def _finish(result: ActionResult, sent_at: datetime, duration_s: float) -> ActionResult:

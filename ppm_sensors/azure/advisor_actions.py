@@ -7,23 +7,14 @@ most `MAX_RUNS_PER_TICK` per tick. One that Azure resolved and that came back fi
 """
 
 import json
-from collections.abc import Iterable
 
 import dagster as dg
 
 from ppm_assets.tables import ADVISOR_RECOMMENDATIONS
 from ppm_resources.lakehouse import Lakehouse
-from ppm_resources.writeback.drafts import ActionDraft, high_impact_sql, listed_titles
-from ppm_resources.writeback.drafts import advisor_action_drafts as _drafts
+from ppm_resources.writeback.drafts import high_impact_advisor_drafts, listed_titles
 from ppm_sensors.writeback.jobs import create_notion_action_job
 from ppm_sensors.writeback.requests import plan_writebacks
-
-HIGH_IMPACT_SQL = high_impact_sql(ADVISOR_RECOMMENDATIONS.name)
-
-
-def advisor_action_drafts(rows: Iterable[dict]) -> dict[str, ActionDraft]:
-    """Drafts for High-impact recommendations, by source id (pure)."""
-    return _drafts(rows, asset=ADVISOR_RECOMMENDATIONS.path)
 
 
 def _load(cursor: str | None) -> tuple[int | None, bool]:
@@ -56,7 +47,7 @@ def advisor_high_impact_to_actions(
     previous_version, backlog = _load(context.cursor)
     if version == previous_version and not backlog:
         return dg.SkipReason(f"{table} unchanged since the last check (version {version})")
-    drafts = advisor_action_drafts(lakehouse.query(HIGH_IMPACT_SQL).to_pylist())
+    drafts = high_impact_advisor_drafts(lakehouse, table, asset=ADVISOR_RECOMMENDATIONS.path)
     plan = plan_writebacks(lakehouse, context.instance, [drafts[s] for s in sorted(drafts)])
     cursor = json.dumps({"version": version, "backlog": bool(plan.backlog)})
     if not plan.requests:

@@ -15,16 +15,11 @@ import dagster as dg
 
 from ppm_assets.tables import DATA_QUALITY_ISSUES
 from ppm_resources.lakehouse import Lakehouse
-from ppm_resources.writeback.drafts import ActionDraft, dq_action_drafts, latest_dq_evaluation, listed_titles
+from ppm_resources.writeback.drafts import latest_dq_drafts, listed_titles
 from ppm_sensors.writeback.jobs import create_notion_action_job
 from ppm_sensors.writeback.requests import plan_writebacks
 
 ISSUES_TABLE = DATA_QUALITY_ISSUES.name
-
-
-def action_drafts(rows: list[dict]) -> dict[str, ActionDraft]:
-    """Drafts for the critical issues among one evaluation's rows, by source id."""
-    return dq_action_drafts(rows)
 
 
 @dataclass
@@ -50,11 +45,6 @@ class DqActionsCursor:
         )
 
 
-def latest_evaluation(lakehouse: Lakehouse) -> tuple[str | None, list[dict]]:
-    """The newest evaluation id of the issues table and its rows (None, [] before the first one)."""
-    return latest_dq_evaluation(lakehouse, ISSUES_TABLE)
-
-
 @dg.sensor(
     name="dq_critical_issues_to_actions",
     job=create_notion_action_job,
@@ -68,10 +58,9 @@ def dq_critical_issues_to_actions(
     context: dg.SensorEvaluationContext, lakehouse: Lakehouse
 ) -> dg.SensorResult | dg.SkipReason:
     previous = DqActionsCursor.loads(context.cursor)
-    evaluation_id, rows = latest_evaluation(lakehouse)
+    evaluation_id, drafts = latest_dq_drafts(lakehouse, ISSUES_TABLE)
     if evaluation_id is None or (evaluation_id == previous.evaluation_id and not previous.backlog):
         return dg.SkipReason("no new data-quality evaluation since the last check")
-    drafts = action_drafts(rows)
     plan = plan_writebacks(lakehouse, context.instance, [drafts[key] for key in sorted(drafts)])
     cursor = DqActionsCursor(evaluation_id, bool(plan.backlog)).dumps()
     if not plan.requests:

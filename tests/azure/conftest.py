@@ -48,27 +48,29 @@ def fresh_principal() -> tuple[str, str]:
     return next(_principals)
 
 
+def azure_resource_for(server: SandboxServer, **fields: Any) -> AzureResource:
+    """An Azure resource on ``server``'s emulator; a principal no other test used unless ``client_id`` is given."""
+    client_id, secret = (
+        (fields.pop("client_id"), fields.pop("client_secret", DEFAULT_CLIENT_SECRET))
+        if "client_id" in fields
+        else fresh_principal()
+    )
+    url = server.service_url("azure")
+    return AzureResource(
+        tenant_id=fields.pop("tenant_id", DEFAULT_TENANT_ID),
+        client_id=client_id,
+        client_secret=secret,
+        authority_url=url,
+        arm_url=url,
+        credential_scope=MANAGEMENT_SCOPE,
+        ca_bundle=str(server.ca_cert),
+        **fields,
+    )
+
+
 @pytest.fixture
 def azure_for() -> Callable[..., AzureResource]:
-    def build(server: SandboxServer, **fields: Any) -> AzureResource:
-        client_id, secret = (
-            (fields.pop("client_id"), fields.pop("client_secret", DEFAULT_CLIENT_SECRET))
-            if "client_id" in fields
-            else fresh_principal()
-        )
-        url = server.service_url("azure")
-        return AzureResource(
-            tenant_id=fields.pop("tenant_id", DEFAULT_TENANT_ID),
-            client_id=client_id,
-            client_secret=secret,
-            authority_url=url,
-            arm_url=url,
-            credential_scope=MANAGEMENT_SCOPE,
-            ca_bundle=str(server.ca_cert),
-            **fields,
-        )
-
-    return build
+    return azure_resource_for
 
 
 __all__ = ["DEFAULT_CLIENT_ID", "start_azure_sandbox"]

@@ -49,19 +49,9 @@ def world(server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> It
     """One instance and lakehouse for the module's story, materialized once with everything."""
     import uuid
 
-    from .conftest import MANAGEMENT_SCOPE, fresh_principal
+    from .conftest import azure_resource_for
 
-    client_id, secret = fresh_principal()
-    url = server.service_url("azure")
-    azure = AzureResource(
-        tenant_id=server.service("azure", AzureService).config.tenant_id,
-        client_id=client_id,
-        client_secret=secret,
-        authority_url=url,
-        arm_url=url,
-        credential_scope=MANAGEMENT_SCOPE,
-        ca_bundle=str(server.ca_cert),
-    )
+    azure = azure_resource_for(server)
     base: Path = tmp_path_factory.mktemp("azure_world")
     lakehouse = LocalLakehouse(root=str(base / "lakehouse"))
     notion = NotionResource(
@@ -134,10 +124,10 @@ def test_gold_totals_equal_the_silver_savings_in_the_reporting_currency(world: d
 
 
 def test_high_impact_recommendations_become_action_drafts(world: dict) -> None:
-    from ppm_sensors.azure.advisor_actions import HIGH_IMPACT_SQL, advisor_action_drafts
+    from ppm_resources.writeback.drafts import advisor_action_drafts, high_impact_sql
 
-    rows = world["lakehouse"].query(HIGH_IMPACT_SQL).to_pylist()
-    drafts = advisor_action_drafts(rows)
+    rows = world["lakehouse"].query(high_impact_sql(ADVISOR_RECOMMENDATIONS.name)).to_pylist()
+    drafts = advisor_action_drafts(rows, asset=ADVISOR_RECOMMENDATIONS.path)
     assert rows and len(drafts) == len(rows)
     assert all(source.startswith("advisor:/subscriptions/") for source in drafts)
 

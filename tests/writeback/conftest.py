@@ -16,14 +16,7 @@ from ppm_resources.writeback.drafts import ActionDraft
 from ppm_resources.writeback.lock import SourceLocks
 from ppm_resources.writeback.writer import ActionResult, ActionWriter
 from ppm_sandbox import SandboxServer
-
-FAST: dict[str, Any] = {
-    "rate_limit_rps": 1000.0,
-    "rate_limit_burst": 100,
-    "backoff_initial_s": 0.01,
-    "backoff_max_s": 0.05,
-    "timeout_s": 5.0,
-}
+from tests.notion_client.conftest import FAST
 
 Write = Callable[..., list[ActionResult]]
 

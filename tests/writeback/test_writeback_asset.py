@@ -18,13 +18,11 @@ import pytest
 from ppm_assets.definitions import defs as product_defs
 from ppm_assets.tables import ADVISOR_RECOMMENDATIONS, NOTION_WRITEBACKS
 from ppm_cli.materialize import materialize_all
-from ppm_resources.azure.resource import AzureResource
 from ppm_resources.lakehouse import LocalLakehouse
 from ppm_resources.notion.resource import NotionResource
 from ppm_sandbox import SandboxServer
-from ppm_sandbox.azure.service import AzureService
 from ppm_sensors.writeback.jobs import create_notion_action_job, writeback_config
-from tests.azure.conftest import MANAGEMENT_SCOPE, fresh_principal, start_azure_sandbox
+from tests.azure.conftest import azure_resource_for, start_azure_sandbox
 from tests.conftest import sandbox_variables
 from tests.writeback.conftest import pages_with
 
@@ -43,8 +41,6 @@ def server() -> Iterator[SandboxServer]:
 @pytest.fixture(scope="module")
 def world(server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Everything materialized once (the write-back sends the pending drafts as part of it)."""
-    client_id, secret = fresh_principal()
-    url = server.service_url("azure")
     base: Path = tmp_path_factory.mktemp("writeback_world")
     lakehouse = LocalLakehouse(root=str(base / "lakehouse"))
     notion = NotionResource(
@@ -55,15 +51,7 @@ def world(server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> It
         rate_limit_burst=100,
         writeback_lock_dir=str(base / "locks"),
     )
-    azure = AzureResource(
-        tenant_id=server.service("azure", AzureService).config.tenant_id,
-        client_id=client_id,
-        client_secret=secret,
-        authority_url=url,
-        arm_url=url,
-        credential_scope=MANAGEMENT_SCOPE,
-        ca_bundle=str(server.ca_cert),
-    )
+    azure = azure_resource_for(server)
     defs = dg.Definitions(
         assets=product_defs.assets,
         asset_checks=product_defs.asset_checks,
