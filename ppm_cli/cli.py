@@ -31,7 +31,8 @@ def _lakehouse() -> Any:
     from ppm_resources import SettingsError, build_resources
 
     try:
-        return build_resources()["lakehouse"]
+        # Resolves EnvVar references (DATABRICKS_TOKEN) as a run would.
+        return build_resources()["lakehouse"].process_config_and_initialize()
     except SettingsError as error:
         _fail(str(error))
 
@@ -413,8 +414,8 @@ def health() -> None:
         problems = asyncio.run(check_databases())
     except Exception as error:  # unreachable host, broken TLS: say so instead of a traceback
         problems = [f"notion: cannot reach {settings.notion_base_url}: {error}"]
-    lakehouse = resources["lakehouse"]
     try:
+        lakehouse = resources["lakehouse"].process_config_and_initialize()
         tables = lakehouse.tables()
         click.echo(f"lakehouse: ok ({len(tables)} tables; {lakehouse.describe()})")
     except Exception as error:

@@ -78,9 +78,15 @@ def background(args: Sequence[str], env: dict[str, str], log_path: Path) -> Iter
             stop(process)
 
 
+#: What the sandbox's Databricks emulator executes statements on: the local engine (given by name, because the
+#: sandbox imports nothing of the product).
+SANDBOX_SQL_ENGINE = "ppm_resources.lakehouse.local:LocalLakehouse"
+
+
 def sandbox_command(port: int, tls_port: int, tls_dir: Path) -> list[str]:
-    """The sandbox: Notion and the control plane over HTTP on `port`, Azure over HTTPS on `tls_port` with a
-    certificate written to `tls_dir` (`ca.pem`), which the Azure clients trust."""
+    """The sandbox: Notion, Databricks and the control plane over HTTP on `port`, Azure over HTTPS on `tls_port`
+    with a certificate written to `tls_dir` (`ca.pem`), which the Azure clients trust; the Databricks emulator's
+    tables and volumes are kept in `tls_dir/databricks`, so they outlive a restart like the local lakehouse."""
     return [
         str(BIN / "ppm-sandbox"),
         "serve",
@@ -92,6 +98,10 @@ def sandbox_command(port: int, tls_port: int, tls_dir: Path) -> list[str]:
         str(tls_port),
         "--tls-dir",
         str(tls_dir),
+        "--databricks-engine",
+        SANDBOX_SQL_ENGINE,
+        "--databricks-dir",
+        str(tls_dir / "databricks"),
     ]
 
 

@@ -23,6 +23,8 @@ from ppm_resources.settings import (
     SANDBOX_AZURE_CLIENT_ID,
     SANDBOX_AZURE_CLIENT_SECRET,
     SANDBOX_AZURE_TENANT_ID,
+    SANDBOX_DATABRICKS_TOKEN,
+    SANDBOX_DATABRICKS_WAREHOUSE_ID,
     Settings,
     SettingsError,
     load_settings,
@@ -102,9 +104,26 @@ def local_lakehouse(settings: Settings) -> Lakehouse:
 
 
 def databricks_lakehouse(settings: Settings) -> Lakehouse:
-    raise SettingsError(
-        "PPM_ENV=databricks: the Databricks SQL-warehouse engine is not part of this release yet; "
-        "use PPM_ENV=local (Delta Lake files + DuckDB)"
+    """Unity Catalog tables on a SQL warehouse (the token stays an env var reference), or, with no
+    DATABRICKS_HOST, the sandbox's Databricks emulator."""
+    from ppm_resources.lakehouse.databricks import DatabricksLakehouse
+
+    databricks = settings.databricks
+    common = {
+        "host": settings.databricks_url,
+        "catalog": databricks.catalog,
+        "volume": databricks.volume,
+    }
+    if settings.databricks_uses_sandbox:
+        return DatabricksLakehouse(
+            token=SANDBOX_DATABRICKS_TOKEN, warehouse_id=SANDBOX_DATABRICKS_WAREHOUSE_ID, **common
+        )
+    if databricks.token is None or databricks.warehouse_id is None:
+        raise SettingsError(
+            "PPM_ENV=databricks with DATABRICKS_HOST needs DATABRICKS_TOKEN and DATABRICKS_WAREHOUSE_ID"
+        )
+    return DatabricksLakehouse(
+        token=dg.EnvVar("DATABRICKS_TOKEN"), warehouse_id=databricks.warehouse_id, **common
     )
 
 

@@ -39,6 +39,9 @@ SANDBOX_CA_CERT_DEFAULT = ".state/sandbox/ca.pem"
 SANDBOX_AZURE_TENANT_ID = "72f988bf-0000-4000-8000-000000000001"
 SANDBOX_AZURE_CLIENT_ID = "5a1f0c3e-7b2d-4e8f-9a6b-0c1d2e3f4a5b"
 SANDBOX_AZURE_CLIENT_SECRET = "sandbox-azure-secret"
+# The sandbox's Databricks emulator (not secrets either: they open nothing but the emulator).
+SANDBOX_DATABRICKS_TOKEN = "dapi-sandbox-token"
+SANDBOX_DATABRICKS_WAREHOUSE_ID = "5a4db0c5a4db0c01"
 
 _HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
@@ -127,7 +130,9 @@ class NotionSettings(_Section):
 
 
 class DatabricksSettings(_Section):
-    model_config = SettingsConfigDict(env_prefix="DATABRICKS_")
+    # Empty means unset: importing dagster-databricks sets DATABRICKS_TOKEN="" in the process environment when
+    # it is absent, which would otherwise read as "a token was given".
+    model_config = SettingsConfigDict(env_prefix="DATABRICKS_", env_ignore_empty=True)
 
     host: HttpUrl | None = None
     token: SecretStr | None = None
@@ -227,6 +232,19 @@ class Settings(BaseModel):
         """No Azure principal and no endpoint configured: Azure is the sandbox's emulator."""
         azure = self.azure
         return not (azure.tenant_id or azure.client_id or azure.client_secret or azure.arm_url)
+
+    @cached_property
+    def databricks_uses_sandbox(self) -> bool:
+        """No DATABRICKS_HOST: `PPM_ENV=databricks` runs on the sandbox's Databricks emulator."""
+        return self.databricks.host is None
+
+    @property
+    def databricks_url(self) -> str:
+        return (
+            f"{self.ppm.sandbox_url}/databricks"
+            if self.databricks_uses_sandbox
+            else str(self.databricks.host)
+        )
 
     @property
     def notion_token(self) -> SecretStr:

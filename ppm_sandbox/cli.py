@@ -5,11 +5,13 @@
     ppm-sandbox databases --seed 42
 
 `serve` prints one line `PPM_SANDBOX_READY {"url": ..., "notion_url": ..., "services": {...}, "pid": ...,
-"databases": {...}, "ca_cert": ..., "tls_port": ..., "azure": {...}}` to stdout once it accepts connections
-(what `SandboxProcess` waits for), then serves until SIGINT/SIGTERM. `services` maps every registered
-service to its base URL (Azure's is `https://127.0.0.1:<tls port>`, its certificate is `ca_cert`); `azure`
-names the demo tenant, principal and subscriptions. `--tls-port` / `--tls-dir` place the HTTPS listener
-and its certificate; `--azure-*` options size the Azure tenant and its Resource Graph quota.
+"databases": {...}, "ca_cert": ..., "tls_port": ..., "azure": {...}, "databricks": {...}}` to stdout once it
+accepts connections (what `SandboxProcess` waits for), then serves until SIGINT/SIGTERM. `services` maps every
+registered service to its base URL (Azure's is `https://127.0.0.1:<tls port>`, its certificate is `ca_cert`);
+`azure` names the demo tenant, principal and subscriptions; `databricks` the workspace URL, token, warehouse id,
+catalogs, volumes, engine and storage directory. `--tls-port` / `--tls-dir` place the HTTPS listener and its
+certificate; `--azure-*` options size the Azure tenant and its Resource Graph quota; `--databricks-*` options
+give the Databricks emulator its table engine, storage directory, token and volumes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ import uvicorn
 from ppm_sandbox.app import Sandbox, SandboxConfig, build_app
 from ppm_sandbox.azure.config import AzureConfig
 from ppm_sandbox.azure.service import AzureService
+from ppm_sandbox.databricks.config import DEFAULT_TOKEN as DATABRICKS_TOKEN
+from ppm_sandbox.databricks.config import DatabricksConfig
+from ppm_sandbox.databricks.service import DatabricksService
 from ppm_sandbox.faults import FaultSpec
 from ppm_sandbox.notion.workspace import DEFAULT_ANCHOR, DEFAULT_TOKEN, NotionConfig
 from ppm_sandbox.server import READY_PREFIX, bind_socket, make_uvicorn, start_tls_listeners
@@ -125,7 +130,7 @@ def _notion_config(
 
 @click.group()
 def main() -> None:
-    """Local emulators of the project's sources (Notion, Azure) for the demo, tests and benchmarks."""
+    """Local emulators of the project's sources (Notion, Azure, Databricks) for the demo, tests and benchmarks."""
 
 
 @main.command()
@@ -207,6 +212,32 @@ def main() -> None:
     multiple=True,
     help="A subscription id the demo principal cannot read (repeatable).",
 )
+@click.option(
+    "--databricks-engine",
+    default=None,
+    metavar="MODULE:ATTR",
+    help="Table engine factory of the Databricks emulator, called with root=<dir> per catalog "
+    "(e.g. ppm_resources.lakehouse.local:LocalLakehouse). Without one every statement fails.",
+)
+@click.option(
+    "--databricks-dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where Databricks tables, volumes and the catalog live (kept). Default: a temporary directory.",
+)
+@click.option(
+    "--databricks-token",
+    default=DATABRICKS_TOKEN,
+    show_default=True,
+    help="Accepted Databricks personal access token (any dapi-sandbox* token is accepted too).",
+)
+@click.option(
+    "--databricks-volume",
+    "databricks_volumes",
+    multiple=True,
+    metavar="C.S.V",
+    help="A Unity Catalog volume (and its schema) to create at start-up (repeatable).",
+)
 @click.option("--log-level", default="warning", show_default=True)
 @click.option(
     "--exit-with-parent", is_flag=True, help="Stop when the launching process dies (SandboxProcess)."
@@ -238,6 +269,10 @@ def serve(
     azure_quota_window: float,
     azure_retry_after: bool,
     azure_denied: tuple[str, ...],
+    databricks_engine: str | None,
+    databricks_dir: Path | None,
+    databricks_token: str,
+    databricks_volumes: tuple[str, ...],
     log_level: str,
     exit_with_parent: bool,
 ) -> None:
@@ -270,11 +305,27 @@ def serve(
         retry_after=azure_retry_after,
         denied_subscriptions=azure_denied,
     )
+    # Without --databricks-dir the tables live in a temporary directory removed when serve exits (below: a
+    # SIGTERM ends the process without running exit handlers).
+    databricks_temp = (
+        None if databricks_dir is not None else tempfile.TemporaryDirectory(prefix="ppm-sandbox-databricks-")
+    )
+    databricks = DatabricksConfig(
+        engine=databricks_engine,
+        storage_dir=str(databricks_dir) if databricks_temp is None else databricks_temp.name,
+        token=databricks_token,
+        volumes=tuple(v.lower() for v in databricks_volumes),
+    )
     try:
         faults.validate()
         azure.validate()
-        sandbox = Sandbox(SandboxConfig(notion=notion, faults=faults, services={"azure": azure}))
+        databricks.validate()
+        sandbox = Sandbox(
+            SandboxConfig(notion=notion, faults=faults, services={"azure": azure, "databricks": databricks})
+        )
     except ValueError as exc:
+        if databricks_temp is not None:
+            databricks_temp.cleanup()
         raise click.UsageError(str(exc)) from exc
     app = build_app(sandbox=sandbox)
     sock = bind_socket(host, port)
@@ -314,6 +365,9 @@ def serve(
         }
         if "azure" in sandbox.services:
             info["azure"] = sandbox.service("azure", AzureService).describe()
+        if "databricks" in sandbox.services:
+            described = sandbox.service("databricks", DatabricksService).describe()
+            info["databricks"] = {"url": service_urls["databricks"], **described}
         sys.stdout.write(READY_PREFIX + json.dumps(info) + "\n")
         sys.stdout.flush()
 
@@ -326,6 +380,8 @@ def serve(
             listener.stop()
         if temp_dir is not None:
             temp_dir.cleanup()
+        if databricks_temp is not None:
+            databricks_temp.cleanup()
 
     server.startup = startup_then_announce  # type: ignore[method-assign]
     server.shutdown = shutdown_then_clean  # type: ignore[method-assign]

@@ -8,6 +8,7 @@ the `ppm-sandbox serve` ready line pick it up from this registry.
 from __future__ import annotations
 
 from ppm_sandbox.azure.service import AzureService
+from ppm_sandbox.databricks.service import DatabricksService
 from ppm_sandbox.notion.service import NotionService
 from ppm_sandbox.services import ServiceRegistry
 
@@ -15,5 +16,6 @@ SERVICES = ServiceRegistry(
     {
         "notion": NotionService.create,
         "azure": AzureService.create,
+        "databricks": DatabricksService.create,
     }
 )

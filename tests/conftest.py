@@ -9,6 +9,8 @@ clean_sandbox    the same server, reset before and after the test: start-up faul
 notion_headers   headers for API version 2022-06-28 with a valid token (`notion_headers_2025`
                  for 2025-09-03).
 notion_resource  a NotionResource on the sandbox with a fresh token (its own rate-limit bucket).
+databricks_lakehouse  factory: a `DatabricksLakehouse` on the sandbox's Databricks emulator (which executes
+                 on the local engine, in a session temporary directory).
 local_defs       factory: local_defs(jobs=()) = the real assets, checks and `jobs` on the sandbox and
                  a temporary lakehouse (tmp_path / "lakehouse").
 dagster_instance a persistent Dagster instance in a temporary DAGSTER_HOME.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from ppm_sandbox import DEFAULT_TOKEN, FaultSpec, SandboxConfig, SandboxServer
+from ppm_sandbox import DEFAULT_TOKEN, DatabricksConfig, FaultSpec, SandboxConfig, SandboxServer
 
 
 def sandbox_variables(server: SandboxServer) -> dict[str, str]:
@@ -61,10 +63,37 @@ def sandbox_env() -> Callable[[SandboxServer], dict[str, str]]:
     return sandbox_variables
 
 
+def local_engine(root: str):  # -> LocalLakehouse: what the Databricks emulator executes statements on
+    from ppm_resources.lakehouse.local import LocalLakehouse
+
+    return LocalLakehouse(root=root)
+
+
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(faults=FaultSpec.unlimited())) as server:
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    databricks = DatabricksConfig(engine=local_engine, storage_dir=str(tmp_path_factory.mktemp("databricks")))
+    config = SandboxConfig(faults=FaultSpec.unlimited(), services={"databricks": databricks})
+    with SandboxServer(config) as server:
         yield server
+
+
+@pytest.fixture
+def databricks_lakehouse(sandbox: SandboxServer, tmp_path: Path) -> Callable:
+    """`databricks_lakehouse(**fields)`: the Databricks engine on the sandbox's emulator (fields override)."""
+    from ppm_resources.lakehouse.databricks import DatabricksLakehouse
+    from ppm_resources.settings import SANDBOX_DATABRICKS_TOKEN, SANDBOX_DATABRICKS_WAREHOUSE_ID
+
+    def build(**fields: object) -> DatabricksLakehouse:
+        settings = {
+            "host": sandbox.service_url("databricks"),
+            "token": SANDBOX_DATABRICKS_TOKEN,
+            "warehouse_id": SANDBOX_DATABRICKS_WAREHOUSE_ID,
+            "lock_dir": str(tmp_path / "locks"),
+            **fields,
+        }
+        return DatabricksLakehouse(**settings)
+
+    return build
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def assert_error(
 def test_healthz(sandbox: SandboxServer) -> None:
     response = httpx.get(f"{sandbox.url}/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "services": ["notion", "azure"]}
+    assert response.json() == {"status": "ok", "services": ["notion", "azure", "databricks"]}
 
 
 def test_urls(sandbox: SandboxServer) -> None:
