@@ -2,11 +2,11 @@
 
 One sandbox process (`ppm-sandbox serve`, demo workspace, no Notion rate limit) serves Notion, Azure and the
 Databricks emulator, which executes what it receives on the local engine in a temporary directory. The whole asset
-graph is materialized in process (what `ppm materialize` runs) twice from the same source data: once on
-`LocalLakehouse`, once on `DatabricksLakehouse` through the real SDK over HTTP (the Notion workspace is reset in
-between, so both runs read the same pages). Reported per run: total seconds, seconds per asset step, and for
-Databricks the statements each asset issued (the emulator's statement log, attributed by step start/end times).
-Prints one JSON object.
+graph is materialized in process (what `ppm materialize` runs) twice from the same source data, with the resources
+`build_resources` makes (as the demo does): once with `PPM_ENV=local`, once with `PPM_ENV=databricks` (the real
+SDK over HTTP); the Notion workspace is reset in between, so both runs read the same pages. Reported per run:
+total seconds and seconds per asset step, and for Databricks the statements each asset issued (the emulator's
+statement log, attributed by step start/end times). Prints one JSON object.
 
     .venv/bin/python bench/databricks_engine.py
 """
@@ -14,10 +14,10 @@ Prints one JSON object.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +29,8 @@ import httpx
 from ppm_assets.definitions import defs as product_defs
 from ppm_cli.demo import SANDBOX_SQL_ENGINE
 from ppm_cli.materialize import materialize_all
-from ppm_resources.lakehouse import Lakehouse, LocalLakehouse
-from ppm_resources.lakehouse.databricks import DatabricksLakehouse
-from ppm_resources.notion.resource import NotionResource
-from ppm_resources.resources import azure_resource
-from ppm_resources.settings import SANDBOX_DATABRICKS_TOKEN, SANDBOX_DATABRICKS_WAREHOUSE_ID, load_settings
+from ppm_resources.resources import build_resources
+from ppm_resources.settings import load_settings
 from ppm_sandbox import SandboxProcess
 
 
@@ -51,34 +48,13 @@ def step_windows(instance: dg.DagsterInstance) -> list[tuple[str, float, float]]
     return windows
 
 
-def run_graph(
-    lakehouse: Lakehouse, sandbox: SandboxProcess, home: Path
-) -> tuple[float, dict[str, float], list]:
-    settings = load_settings(env_file=None)
-    azure = azure_resource(settings).model_copy(
-        update={
-            "authority_url": sandbox.service_url("azure"),
-            "arm_url": sandbox.service_url("azure"),
-            "ca_bundle": str(sandbox.ca_cert),
-        }
-    )
-    notion = NotionResource(
-        base_url=sandbox.service_url("notion"),
-        token=f"secret_{uuid.uuid4().hex}",
-        lookup_by_title=True,
-        rate_limit_rps=500,
-        rate_limit_burst=100,
-        writeback_lock_dir=str(home / "locks"),
-    )
+def run_graph(engine: str, home: Path) -> tuple[float, dict[str, float], list]:
+    """Materialize everything with `PPM_ENV=engine`, resources from `build_resources` as the demo makes them."""
+    os.environ["PPM_ENV"] = engine
     defs = dg.Definitions(
         assets=product_defs.assets,
         asset_checks=product_defs.asset_checks,
-        resources={
-            **(product_defs.resources or {}),
-            "lakehouse": lakehouse,
-            "notion": notion,
-            "azure": azure,
-        },
+        resources=build_resources(load_settings(env_file=None)),
     )
     home.mkdir(parents=True)
     with dg.instance_for_test(temp_dir=str(home)) as instance:
@@ -116,20 +92,24 @@ def main() -> None:
         extra = ["--databricks-engine", SANDBOX_SQL_ENGINE, "--databricks-dir", str(base / "emulator")]
         with SandboxProcess(rate=None, extra_args=extra) as sandbox:
             control = f"{sandbox.info['url']}/_sandbox"
-            log("materializing on the local engine ...")
-            local_s, local_steps, _ = run_graph(
-                LocalLakehouse(root=str(base / "local")), sandbox, base / "home-local"
+            os.chdir(base)  # the write locks go under ./.state
+            os.environ.update(
+                {
+                    "PPM_SANDBOX_URL": sandbox.info["url"],
+                    "PPM_SANDBOX_AZURE_URL": sandbox.service_url("azure"),
+                    "PPM_SANDBOX_CA_CERT": str(sandbox.ca_cert),
+                    "PPM_LAKEHOUSE_DIR": str(base / "local"),
+                    # The sandbox has no Notion rate limit here: the engines are measured, not Notion's 3 req/s.
+                    "NOTION_RATE_LIMIT_RPS": "500",
+                    "NOTION_RATE_LIMIT_BURST": "100",
+                }
             )
+            log("materializing on the local engine ...")
+            local_s, local_steps, _ = run_graph("local", base / "home-local")
             log(f"local: {local_s:.1f} s")
             httpx.post(f"{control}/notion/reset", timeout=60).raise_for_status()  # the same pages again
-            databricks = DatabricksLakehouse(
-                host=sandbox.service_url("databricks"),
-                token=SANDBOX_DATABRICKS_TOKEN,
-                warehouse_id=SANDBOX_DATABRICKS_WAREHOUSE_ID,
-                lock_dir=str(base / "locks"),
-            )
-            log("materializing on the Databricks engine (emulator) ...")
-            db_s, db_steps, windows = run_graph(databricks, sandbox, base / "home-databricks")
+            log("materializing on the Databricks engine (the sandbox's emulator) ...")
+            db_s, db_steps, windows = run_graph("databricks", base / "home-databricks")
             log(f"databricks: {db_s:.1f} s")
             listed = httpx.get(f"{control}/databricks/statements", timeout=60).json()
             statements = listed["statements"] if isinstance(listed, dict) else listed

@@ -21,9 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import hypothesis  # noqa: F401  (see below)
 import pytest
 
 from ppm_sandbox import DEFAULT_TOKEN, DatabricksConfig, FaultSpec, SandboxConfig, SandboxServer
+
+# hypothesis is imported (and assertion-rewritten, as a pytest plugin) here, at start-up, not by its plugin's
+# terminal summary after the last test: by then CPython 3.11.7's `ast.parse` may fail with "AST constructor
+# recursion depth mismatch" (python/cpython#106905, fixed in 3.11.8) once an earlier parse in the process failed.
 
 
 def sandbox_variables(server: SandboxServer) -> dict[str, str]:
@@ -37,18 +42,17 @@ def sandbox_variables(server: SandboxServer) -> dict[str, str]:
 
 
 def azure_sandbox_resource(server: SandboxServer):  # -> AzureResource
-    """The Azure resource `build_resources` makes for a sandbox, pointed at `server`."""
+    """The Azure resource `build_resources` makes for a sandbox, pointed at `server`.
+
+    Built anew rather than with `model_copy`: Dagster rebuilds a resource at run time from the arguments it was
+    constructed with, so fields changed by `model_copy` would not reach the run."""
     from ppm_resources.resources import azure_resource
     from ppm_resources.settings import load_settings
 
-    settings = load_settings(env_file=None)
-    return azure_resource(settings).model_copy(
-        update={
-            "authority_url": server.service_url("azure"),
-            "arm_url": server.service_url("azure"),
-            "ca_bundle": str(server.ca_cert),
-        }
-    )
+    built = azure_resource(load_settings(env_file=None))
+    fields = {name: getattr(built, name) for name in type(built).model_fields}
+    url = server.service_url("azure")
+    return type(built)(**{**fields, "authority_url": url, "arm_url": url, "ca_bundle": str(server.ca_cert)})
 
 
 def reset_sandbox(server: SandboxServer) -> None:

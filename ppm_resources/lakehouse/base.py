@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 from dagster import ConfigurableResource
 
-from ppm_resources.lakehouse.errors import InvalidTableNameError
+from ppm_resources.lakehouse.errors import InvalidTableNameError, LakehouseError
 from ppm_resources.lakehouse.sql import SqlLike
 
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -35,6 +35,14 @@ def parse_table_name(table: str) -> tuple[str, str]:
         )
     schema, name = table.split(".")
     return schema, name
+
+
+def check_restore_target(table: str, version: int, latest: int) -> None:
+    """Refuse a restore to a version that does not exist, or to the current one (every engine says it alike)."""
+    if not 0 <= version <= latest:
+        raise LakehouseError(f"version {version} does not exist (latest is {latest})", table=table)
+    if version == latest:
+        raise LakehouseError(f"already at version {version}: nothing to restore", table=table)
 
 
 @dataclass(frozen=True)

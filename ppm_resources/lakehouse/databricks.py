@@ -41,6 +41,7 @@ from ppm_resources.lakehouse.base import (
     TableInfo,
     TableVersion,
     WriteResult,
+    check_restore_target,
     parse_table_name,
 )
 from ppm_resources.lakehouse.databricks_statements import StatementRunner
@@ -355,10 +356,7 @@ class DatabricksLakehouse(Lakehouse):
         latest = self.version(table)
         if latest is None:
             raise TableNotFoundError(f"table {self.location(table)} does not exist", table=table)
-        if not 0 <= version <= latest:
-            raise LakehouseError(f"version {version} does not exist (latest is {latest})", table=table)
-        if version == latest:
-            raise LakehouseError(f"already at version {version}: nothing to restore", table=table)
+        check_restore_target(table, version, latest)
         self._run(f"RESTORE TABLE {self._full_name(table)} TO VERSION AS OF {int(version)}", table=table)
         restored = self.history(table, limit=1)[0]
         log.warning("restored %s to version %d (new version %d)", table, version, restored.version)

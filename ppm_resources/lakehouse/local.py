@@ -24,6 +24,7 @@ from ppm_resources.lakehouse.base import (
     TableInfo,
     TableVersion,
     WriteResult,
+    check_restore_target,
     parse_table_name,
 )
 from ppm_resources.lakehouse.damage import (
@@ -334,12 +335,7 @@ class LocalLakehouse(Lakehouse):
             delta = self._cut_log(table, version, damaged)
             if delta.version() == version:
                 return self.history(table, limit=1)[0]
-        if not 0 <= version <= delta.version():
-            raise LakehouseError(
-                f"version {version} does not exist (latest is {delta.version()})", table=table
-            )
-        if version == delta.version():
-            raise LakehouseError(f"already at version {version}: nothing to restore", table=table)
+        check_restore_target(table, version, delta.version())
         self._require_readable(table, version)
         delta.restore(version)
         log.warning("restored %s to version %d (new version %d)", table, version, delta.version())

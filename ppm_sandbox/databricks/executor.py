@@ -167,6 +167,14 @@ class Executor:
         return table, engine
 
     # -- queries ------------------------------------------------------------------------------------------
+    def _volume_path(self, path: str) -> tuple[str, Path]:
+        """A `/Volumes/...` path a statement reads (`dbfs:` allowed) and where its files are here."""
+        source = path.removeprefix("dbfs:")
+        try:
+            return source, self.files.local_path(source)
+        except ApiError:
+            raise path_not_found(source) from None
+
     def _files_rows(self, select: str) -> pa.Table | None:
         """The rows of `SELECT * FROM read_files('<volume path>') [LIMIT n]`, read here (the engine has no
         `read_files`); None for any other SELECT, which the engine runs."""
@@ -175,11 +183,7 @@ class Executor:
             return None
         if wanted.file_format != "PARQUET":
             raise unsupported(f"read_files with format {wanted.file_format.lower()} (parquet only)")
-        source = wanted.path.removeprefix("dbfs:")
-        try:
-            local = self.files.local_path(source)
-        except ApiError:
-            raise path_not_found(source) from None
+        source, local = self._volume_path(wanted.path)
         read = read_files(candidate_files(source, local, None, None), merge_schema=True, ignore_corrupt=False)
         if read.table is None:
             raise path_not_found(source)
@@ -336,11 +340,7 @@ class Executor:
             raise table_not_found(table.catalog, table.schema, table.table)
         if statement.file_format != "PARQUET":
             raise unsupported(f"COPY INTO with FILEFORMAT = {statement.file_format} (PARQUET only)")
-        source = statement.source.removeprefix("dbfs:")
-        try:
-            local = self.files.local_path(source)
-        except ApiError:
-            raise path_not_found(source) from None
+        source, local = self._volume_path(statement.source)
         options = {**statement.format_options, **statement.copy_options}
         merge = option(options, "mergeSchema")
         with self._lock(table):

@@ -26,15 +26,7 @@ from ppm_sandbox import SandboxServer
 from tests.conftest import azure_sandbox_resource, reset_sandbox
 
 #: Columns that say when a row was written, not what it says: they differ between any two runs.
-WHEN_WRITTEN = {
-    "synced_at",
-    "ingested_at",
-    "_ingested_at",
-    "loaded_at",
-    "checked_at",
-    "evaluated_at",
-    "run_id",
-}
+WHEN_WRITTEN = {"evaluation_id", "detected_at", "synced_at", "ingested_at", "evaluated_at", "run_id"}
 
 
 def materialize_on(
@@ -80,10 +72,11 @@ def engines(
     monkeypatch.setenv("PPM_ENV", "databricks")
     monkeypatch.setenv("PPM_SANDBOX_URL", sandbox.url)
     monkeypatch.delenv("DATABRICKS_HOST", raising=False)
+    monkeypatch.chdir(base)  # the engine's write locks go under ./.state
     try:
         databricks = build_resources(load_settings(env_file=None))["lakehouse"]
         assert isinstance(databricks, DatabricksLakehouse)
-        databricks = databricks.model_copy(update={"lock_dir": str(base / "locks")})
+        assert databricks.host == sandbox.service_url("databricks")
         local = LocalLakehouse(root=str(base / "lakehouse"))
         reset_sandbox(sandbox)
         materialize_on(local, sandbox, base / "local")

@@ -70,3 +70,10 @@ def query_all(api: httpx.Client) -> QueryAll:
             body["start_cursor"] = data["next_cursor"]
 
     return run
+
+
+@pytest.fixture
+def clean(ws):  # -> Workspace: the module's Databricks emulator (its `ws` fixture), reset before and after
+    ws.reset()
+    yield ws
+    ws.reset()

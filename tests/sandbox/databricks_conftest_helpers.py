@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.sql import StatementParameterListItem, StatementResponse, StatementState
 
@@ -108,3 +109,15 @@ def databricks_workspace(storage: Path, **options: Any) -> Iterator[Workspace]:
             httpx.Client(base_url=f"{server.url}/_sandbox/databricks", timeout=30) as control,
         ):
             yield Workspace(server, storage, client, http, control)
+
+
+def workspace_fixture(**options: Any) -> Any:
+    """A module-scoped `ws` fixture: one emulator with `options` for the module (`ws = workspace_fixture(...)`);
+    the `clean` fixture of `tests/sandbox/conftest.py` resets it around a test."""
+
+    @pytest.fixture(scope="module")
+    def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+        with databricks_workspace(Path(tmp_path_factory.mktemp("dbx")), **options) as workspace:
+            yield workspace
+
+    return ws

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace
+from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace, workspace_fixture
 
 VOLUME = "/Volumes/main/raw/landing"
 COPY = (
@@ -18,11 +18,7 @@ COPY = (
 )
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    storage = Path(tmp_path_factory.mktemp("dbx"))
-    with databricks_workspace(storage, volumes=("main.raw.landing",)) as workspace:
-        yield workspace
+ws = workspace_fixture(volumes=("main.raw.landing",))
 
 
 @pytest.fixture

@@ -1,30 +1,16 @@
 """The Files API over volumes, through the real SDK (`WorkspaceClient.files`) and raw HTTP."""
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from databricks.sdk.errors import AlreadyExists, NotFound
 
-from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace
+from tests.sandbox.databricks_conftest_helpers import Workspace, workspace_fixture
 
 VOLUME = "/Volumes/main/raw/landing"
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    with databricks_workspace(
-        Path(tmp_path_factory.mktemp("dbx")), volumes=("main.raw.landing",)
-    ) as workspace:
-        yield workspace
-
-
-@pytest.fixture
-def clean(ws: Workspace) -> Iterator[Workspace]:
-    ws.reset()
-    yield ws
-    ws.reset()
+ws = workspace_fixture(volumes=("main.raw.landing",))
 
 
 def test_upload_download_metadata_delete(clean: Workspace) -> None:

@@ -1,31 +1,18 @@
 """EXTERNAL_LINKS: Arrow IPC chunks behind presigned links that refuse the workspace token and expire."""
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pyarrow as pa
-import pytest
 from databricks.sdk.service.sql import Disposition, Format
 
-from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace
+from tests.sandbox.databricks_conftest_helpers import Workspace, workspace_fixture
 
 LINKS = {"disposition": Disposition.EXTERNAL_LINKS, "format": Format.ARROW_STREAM}
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    with databricks_workspace(Path(tmp_path_factory.mktemp("dbx")), link_chunk_rows=10) as workspace:
-        yield workspace
-
-
-@pytest.fixture
-def clean(ws: Workspace) -> Iterator[Workspace]:
-    ws.reset()
-    yield ws
-    ws.reset()
+ws = workspace_fixture(link_chunk_rows=10)
 
 
 def read_link(url: str) -> pa.Table:

@@ -19,22 +19,12 @@ from ppm_sandbox import (
     SandboxProcess,
     SandboxServer,
 )
-from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace
+from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace, workspace_fixture
 
 PENDING_S = 0.3
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    with databricks_workspace(Path(tmp_path_factory.mktemp("dbx"))) as workspace:
-        yield workspace
-
-
-@pytest.fixture
-def clean(ws: Workspace) -> Iterator[Workspace]:
-    ws.reset()
-    yield ws
-    ws.reset()
+ws = workspace_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,14 @@
 """Statement execution through the real databricks-sdk: values, parameters, INLINE chunks, failures, limits."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.sql import ColumnInfoTypeName, StatementState
 
-from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace
+from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace, workspace_fixture
 
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    with databricks_workspace(Path(tmp_path_factory.mktemp("dbx")), inline_chunk_rows=10) as workspace:
-        yield workspace
+ws = workspace_fixture(inline_chunk_rows=10)
 
 
 def test_select_values_render_as_databricks_strings(ws: Workspace) -> None:

@@ -1,24 +1,8 @@
 """Schemas, tables and Delta's table commands, run through the real SDK on the local lakehouse."""
 
-from collections.abc import Iterator
-from pathlib import Path
+from tests.sandbox.databricks_conftest_helpers import Workspace, workspace_fixture
 
-import pytest
-
-from tests.sandbox.databricks_conftest_helpers import Workspace, databricks_workspace
-
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    with databricks_workspace(Path(tmp_path_factory.mktemp("dbx")), catalogs=("main", "lab")) as workspace:
-        yield workspace
-
-
-@pytest.fixture
-def clean(ws: Workspace) -> Iterator[Workspace]:
-    ws.reset()
-    yield ws
-    ws.reset()
+ws = workspace_fixture(catalogs=("main", "lab"))
 
 
 def make_projects(ws: Workspace) -> None:
